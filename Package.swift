@@ -1,0 +1,36 @@
+// swift-tools-version: 6.0
+import PackageDescription
+
+let package = Package(
+    name: "microgen",
+    platforms: [.macOS(.v13)],
+    products: [
+        .executable(name: "microgen", targets: ["microgen"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+    ],
+    targets: [
+        // Typed tensors, operators and graphs: the value every stage hands to the next.
+        .target(name: "MicrogenIR"),
+        // Model file readers (TFLite flatbuffers) that build the IR.
+        .target(name: "MicrogenFrontend", dependencies: ["MicrogenIR"]),
+        // Graph passes, quantization math and the static memory plan.
+        .target(name: "MicrogenCompiler", dependencies: ["MicrogenIR"]),
+        // The C emitter: one lowering per kernel family, plus the model.c/model.h writer.
+        .target(name: "MicrogenCodegen", dependencies: ["MicrogenIR", "MicrogenCompiler"]),
+        // Host-side tools: .npy files, the host C toolchain, reports.
+        .target(name: "MicrogenHost", dependencies: ["MicrogenIR", "MicrogenFrontend", "MicrogenCompiler", "MicrogenCodegen"]),
+        .executableTarget(
+            name: "microgen",
+            dependencies: [
+                "MicrogenHost",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ]
+        ),
+        .testTarget(name: "MicrogenFrontendTests", dependencies: ["MicrogenFrontend"]),
+        .testTarget(name: "MicrogenCompilerTests", dependencies: ["MicrogenCompiler", "MicrogenFrontend"]),
+        .testTarget(name: "MicrogenCodegenTests", dependencies: ["MicrogenCodegen", "MicrogenFrontend"]),
+        .testTarget(name: "EndToEndTests", dependencies: ["MicrogenHost"]),
+    ]
+)

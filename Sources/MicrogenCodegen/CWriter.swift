@@ -1,0 +1,73 @@
+import MicrogenIR
+
+/// Small helpers that print C literals and declarations the same way every time.
+public enum CWriter {
+    /// A float literal that round-trips exactly (hex floats are C99 and never lose a bit).
+    public static func floatLiteral(_ value: Float) -> String {
+        if value.isNaN { return "(0.0f / 0.0f)" }
+        if value.isInfinite { return value > 0 ? "(1.0f / 0.0f)" : "(-1.0f / 0.0f)" }
+        if value == 0 { return value.sign == .minus ? "-0.0f" : "0.0f" }
+        // %a-style: sign, 0x1.<hex>p<exp>, exact for binary32.
+        let bits = value.bitPattern
+        let sign = (bits >> 31) != 0 ? "-" : ""
+        let exponentBits = Int((bits >> 23) & 0xFF)
+        let mantissa = bits & 0x7FFFFF
+        if exponentBits == 0 { // subnormal
+            return "\(sign)0x0.\(hex(mantissa << 1, digits: 6))p-126f"
+        }
+        return "\(sign)0x1.\(hex(mantissa << 1, digits: 6))p\(exponentBits - 127)f"
+    }
+
+    private static func hex(_ value: UInt32, digits: Int) -> String {
+        let s = String(value, radix: 16)
+        return String(repeating: "0", count: max(0, digits - s.count)) + s
+    }
+
+    /// An integer literal valid for its C type (INT32_MIN cannot be written as a plain literal).
+    public static func integerLiteral<T: BinaryInteger>(_ value: T, cType: String) -> String {
+        switch cType {
+        case "int32_t" where value == T(Int32.min): return "INT32_MIN"
+        case "int64_t" where value == T(Int64.min): return "INT64_MIN"
+        case "int64_t": return "INT64_C(\(value))"
+        case "uint32_t": return "\(value)u"
+        default: return "\(value)"
+        }
+    }
+
+    /// `static const T name[N] = { ... };` with 16 values a line. Arrays are aligned to 16 bytes
+    /// so that word and SIMD loads on them are always legal.
+    public static func constArray(name: String, cType: String, values: [String]) -> String {
+        var text = "static const \(cType) \(name)[\(max(values.count, 1))] MG_ALIGNED(16) = {"
+        if values.isEmpty { return text + "0};\n" }
+        for (i, v) in values.enumerated() {
+            if i % 16 == 0 { text += "\n   " }
+            text += " \(v),"
+        }
+        return text + "\n};\n"
+    }
+
+    /// A C identifier made from arbitrary text (model names, tensor names).
+    public static func identifier(_ text: String) -> String {
+        var out = ""
+        for scalar in text.unicodeScalars {
+            if (scalar >= "a" && scalar <= "z") || (scalar >= "A" && scalar <= "Z") || (scalar >= "0" && scalar <= "9") {
+                out.unicodeScalars.append(scalar)
+            } else if !out.hasSuffix("_") {
+                out += "_"
+            }
+        }
+        out = out.trimmingCharacters(in: "_")
+        if out.isEmpty { out = "model" }
+        if let first = out.unicodeScalars.first, first >= "0" && first <= "9" { out = "m_" + out }
+        return out.lowercased()
+    }
+}
+
+extension String {
+    func trimmingCharacters(in character: Character) -> String {
+        var s = Substring(self)
+        while s.first == character { s.removeFirst() }
+        while s.last == character { s.removeLast() }
+        return String(s)
+    }
+}

@@ -46,6 +46,17 @@ public enum CWriter {
         return text + "\n};\n"
     }
 
+    /// sizeof() of the scalar C types generated code uses (0 for others).
+    public static func byteSize(ofCType cType: String) -> Int {
+        switch cType {
+        case "int8_t", "uint8_t", "char": return 1
+        case "int16_t", "uint16_t": return 2
+        case "int32_t", "uint32_t", "float": return 4
+        case "int64_t", "uint64_t", "double": return 8
+        default: return 0
+        }
+    }
+
     /// A C identifier made from arbitrary text (model names, tensor names).
     public static func identifier(_ text: String) -> String {
         var out = ""

@@ -15,6 +15,8 @@ public final class EmitContext {
     public private(set) var declarations: [String] = []
     /// Constant tensors whose raw data the operator referenced through `pointer(_:)`.
     public private(set) var referencedConstants: Set<Int> = []
+    /// Bytes of the constant arrays this operator declared (for the flash report).
+    public private(set) var constantBytes = 0
 
     public init(graph: Graph, prefix: String, operatorIndex: Int, scratchOffset: Int?, tensorExpression: @escaping (Int) -> String) {
         self.graph = graph
@@ -43,6 +45,7 @@ public final class EmitContext {
     public func constantArray(_ suffix: String, cType: String, values: [String]) -> String {
         let name = "\(prefix)_op\(operatorIndex)_\(suffix)"
         declarations.append(CWriter.constArray(name: name, cType: cType, values: values))
+        constantBytes += values.count * CWriter.byteSize(ofCType: cType)
         return name
     }
 
@@ -56,12 +59,16 @@ public final class EmitContext {
 
     /// Declares `static const <structType> <prefix>_op<N>_<suffix> = { .field = value, ... };`
     /// and returns its name. Fields are written in the order given, so output is deterministic.
-    public func constantStruct(_ suffix: String, type structType: String, fields: KeyValuePairs<String, String>) -> String {
+    public func constantStruct(_ suffix: String, type structType: String, fields: [(String, String)]) -> String {
         let name = "\(prefix)_op\(operatorIndex)_\(suffix)"
         var text = "static const \(structType) \(name) = {\n"
         for (key, value) in fields { text += "    .\(key) = \(value),\n" }
         text += "};\n"
         declarations.append(text)
         return name
+    }
+
+    public func constantStruct(_ suffix: String, type structType: String, fields: KeyValuePairs<String, String>) -> String {
+        constantStruct(suffix, type: structType, fields: fields.map { ($0.key, $0.value) })
     }
 }

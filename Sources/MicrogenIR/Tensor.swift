@@ -37,7 +37,7 @@ public struct Tensor: Sendable, Hashable {
         }
     }
 
-    static func decode<T: FixedWidthInteger>(_ bytes: [UInt8], as: T.Type) -> [T] {
+    public static func decode<T: FixedWidthInteger>(_ bytes: [UInt8], as: T.Type) -> [T] {
         let width = MemoryLayout<T>.size
         let count = bytes.count / width
         var out = [T](repeating: 0, count: count)

@@ -1,0 +1,128 @@
+import MicrogenIR
+import MicrogenCompiler
+
+public struct CompileOptions: Sendable {
+    /// The model's C name; generated symbols are `mg_<name>_...`.
+    public var name: String
+    /// Where the kernel headers live (`templates/runtime/kernels`).
+    public var kernelsDirectory: String
+
+    public init(name: String, kernelsDirectory: String) {
+        self.name = name
+        self.kernelsDirectory = kernelsDirectory
+    }
+}
+
+/// One operator of the compiled model, as the report and `inspect` show it.
+public struct CompiledOperator: Sendable {
+    public var index: Int
+    public var kind: OpKind
+    public var inputs: [Int]
+    public var outputs: [Int]
+    public var macs: Int
+    public var scratchBytes: Int
+    public var scratchOffset: Int?
+}
+
+/// A model turned into C: the graph as compiled, its memory plan and the generated files.
+public struct CompiledModel: Sendable {
+    public var name: String
+    public var prefix: String
+    public var graph: Graph
+    public var aliases: AliasedGraph
+    public var plan: MemoryPlan
+    /// Arena offset of every activation tensor (aliases included).
+    public var tensorOffsets: [Int: Int]
+    public var operators: [CompiledOperator]
+    /// Bytes of constant data emitted into the C sources.
+    public var weightsBytes: Int
+    /// File name → contents, in a fixed order.
+    public var files: [(name: String, contents: String)]
+
+    public var macs: Int { operators.reduce(0) { $0 + $1.macs } }
+}
+
+public enum ModelCompiler {
+    /// Checks every operator, plans memory and emits C. Throws one error listing every
+    /// unsupported operator configuration.
+    public static func compile(_ original: Graph, options: CompileOptions) throws -> CompiledModel {
+        let aliased = removeAliasingOperators(original)
+        let graph = aliased.graph
+        let lowerings = try checkOperators(graph)
+
+        let scratch = zip(graph.operators, lowerings).map { op, lowering in lowering.scratchBytes(op, in: graph) }
+        let requests = bufferRequests(aliased, scratch: scratch)
+        let plan = planMemory(requests)
+
+        var tensorOffsets: [Int: Int] = [:]
+        for (index, tensor) in graph.tensors.enumerated() where !tensor.isConstant {
+            if let offset = plan.offsets[aliased.root(index)] { tensorOffsets[index] = offset }
+        }
+        let scratchIDBase = graph.tensors.count
+        var operators: [CompiledOperator] = []
+        for (i, op) in graph.operators.enumerated() {
+            operators.append(CompiledOperator(
+                index: i, kind: op.kind, inputs: op.inputs, outputs: op.outputs,
+                macs: lowerings[i].macs(op, in: graph), scratchBytes: scratch[i],
+                scratchOffset: scratch[i] > 0 ? plan.offsets[scratchIDBase + i] : nil))
+        }
+        let emitter = CEmitter(name: options.name, aliases: aliased, tensorOffsets: tensorOffsets,
+                               arenaSize: plan.arenaSize, operators: operators, lowerings: lowerings)
+        let emitted = try emitter.emit(kernelsDirectory: options.kernelsDirectory)
+        return CompiledModel(name: options.name, prefix: emitter.prefix, graph: graph, aliases: aliased, plan: plan,
+                             tensorOffsets: tensorOffsets, operators: operators, weightsBytes: emitted.weightsBytes,
+                             files: emitted.files)
+    }
+
+    /// The lowering of every operator, or one error naming every operator that cannot be lowered.
+    static func checkOperators(_ graph: Graph) throws -> [any KernelLowering] {
+        var problems: [String] = []
+        var lowerings: [any KernelLowering] = []
+        for (i, op) in graph.operators.enumerated() {
+            guard let lowering = LoweringRegistry.lowering(for: op.kind) else {
+                problems.append("operator \(i) (\(op.kind.rawValue)): no kernel")
+                continue
+            }
+            do {
+                try lowering.check(op, in: graph)
+            } catch let error as MicrogenError {
+                problems.append("operator \(i) (\(op.kind.rawValue)): \(error.message)")
+            }
+            lowerings.append(lowering)
+        }
+        if !problems.isEmpty {
+            let plural = problems.count == 1 ? "operator" : "operators"
+            throw MicrogenError(.unsupported, "\(problems.count) \(plural) cannot be compiled:\n  " + problems.joined(separator: "\n  "))
+        }
+        return lowerings
+    }
+
+    /// Every activation buffer (aliases merged into the buffer they share) and every scratch buffer,
+    /// with the span of operators it must survive.
+    static func bufferRequests(_ aliased: AliasedGraph, scratch: [Int]) -> [BufferRequest] {
+        let graph = aliased.graph
+        let lastStep = max(graph.operators.count - 1, 0)
+        var spans: [Int: (first: Int, last: Int, size: Int)] = [:]
+        func touch(_ tensor: Int, at step: Int) {
+            guard tensor >= 0, !graph.tensors[tensor].isConstant else { return }
+            let root = aliased.root(tensor)
+            let size = graph.tensors[root].byteCount
+            if let span = spans[root] {
+                spans[root] = (min(span.first, step), max(span.last, step), span.size)
+            } else {
+                spans[root] = (step, step, size)
+            }
+        }
+        for t in graph.inputs { touch(t, at: 0) }
+        for (i, op) in graph.operators.enumerated() {
+            for t in op.inputs { touch(t, at: i) }
+            for t in op.outputs { touch(t, at: i) }
+        }
+        for t in graph.outputs { touch(t, at: lastStep) }
+        var requests = spans.map { BufferRequest(id: $0.key, size: max($0.value.size, 1), firstUse: $0.value.first, lastUse: $0.value.last) }
+        for (i, bytes) in scratch.enumerated() where bytes > 0 {
+            requests.append(BufferRequest(id: graph.tensors.count + i, size: bytes, firstUse: i, lastUse: i))
+        }
+        return requests.sorted { $0.id < $1.id }
+    }
+}

@@ -1,0 +1,89 @@
+import Foundation
+import MicrogenIR
+import MicrogenCodegen
+
+/// `report.json`: what a build produced, as data. Keys are snake_case and sorted, so reports of the
+/// same model diff cleanly.
+public struct BuildReport: Codable, Sendable {
+    public struct TensorInfo: Codable, Sendable {
+        public var tensor: Int
+        public var name: String
+        public var dtype: String
+        public var shape: [Int]
+        public var bytes: Int
+        /// Arena offset of an activation; nil for a constant (it lives in flash).
+        public var arenaOffset: Int?
+        public var scale: [Float]?
+        public var zeroPoint: [Int]?
+    }
+    public struct OperatorRow: Codable, Sendable {
+        public var index: Int
+        public var kind: String
+        public var inputs: [TensorInfo]
+        public var outputs: [TensorInfo]
+        public var macs: Int
+        public var scratchBytes: Int
+        public var scratchOffset: Int?
+    }
+    public var model: String
+    public var name: String
+    public var arenaBytes: Int
+    public var arenaLowerBoundBytes: Int
+    public var weightsBytes: Int
+    public var macs: Int
+    public var inputs: [TensorInfo]
+    public var outputs: [TensorInfo]
+    public var operators: [OperatorRow]
+
+    enum CodingKeys: String, CodingKey {
+        case model, name, macs, inputs, outputs, operators
+        case arenaBytes = "arena_bytes"
+        case arenaLowerBoundBytes = "arena_lower_bound_bytes"
+        case weightsBytes = "weights_bytes"
+    }
+
+    public init(model compiled: CompiledModel, source: String) {
+        let graph = compiled.graph
+        func info(_ index: Int) -> TensorInfo {
+            let t = graph.tensors[index]
+            return TensorInfo(tensor: index, name: t.name, dtype: t.dataType.rawValue, shape: t.shape, bytes: t.byteCount,
+                              arenaOffset: compiled.tensorOffsets[index], scale: t.quantization?.scales,
+                              zeroPoint: t.quantization?.zeroPoints)
+        }
+        model = URL(fileURLWithPath: source).lastPathComponent
+        name = compiled.name
+        arenaBytes = compiled.plan.arenaSize
+        arenaLowerBoundBytes = compiled.plan.lowerBound
+        weightsBytes = compiled.weightsBytes
+        macs = compiled.macs
+        inputs = graph.inputs.map(info)
+        outputs = graph.outputs.map(info)
+        operators = compiled.operators.map { op in
+            OperatorRow(index: op.index, kind: op.kind.rawValue, inputs: op.inputs.filter { $0 >= 0 }.map(info),
+                        outputs: op.outputs.map(info), macs: op.macs, scratchBytes: op.scratchBytes,
+                        scratchOffset: op.scratchOffset)
+        }
+    }
+
+    public func json() throws -> String {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
+        return String(decoding: try encoder.encode(self), as: UTF8.self) + "\n"
+    }
+}
+
+extension BuildReport.TensorInfo {
+    enum CodingKeys: String, CodingKey {
+        case tensor, name, dtype, shape, bytes, scale
+        case arenaOffset = "arena_offset"
+        case zeroPoint = "zero_point"
+    }
+}
+
+extension BuildReport.OperatorRow {
+    enum CodingKeys: String, CodingKey {
+        case index, kind, inputs, outputs, macs
+        case scratchBytes = "scratch_bytes"
+        case scratchOffset = "scratch_offset"
+    }
+}

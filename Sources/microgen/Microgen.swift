@@ -1,0 +1,37 @@
+import ArgumentParser
+import Foundation
+import MicrogenIR
+
+@main
+struct Microgen: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "microgen",
+        abstract: "Compile trained neural networks (TFLite) into small, statically planned C for microcontrollers.",
+        discussion: """
+        microgen reads a .tflite model, plans every byte of RAM at compile time and writes plain C99
+        (no heap, no interpreter) that gives the same int8 results as TensorFlow Lite Micro.
+
+        Examples:
+          microgen inspect kws.tflite
+          microgen build kws.tflite --emit library --output out/kws
+          microgen run kws.tflite --board host --input in.npy --output out.npy
+        """,
+        version: "0.1.0",
+        subcommands: [BuildCommand.self, RunCommand.self, InspectCommand.self]
+    )
+}
+
+/// Runs a command body, turning microgen's errors into one clear line on stderr and exit status 1.
+func reportingErrors(_ body: () throws -> Void) throws {
+    do {
+        try body()
+    } catch let error as MicrogenError {
+        FileHandle.standardError.write(Data("microgen: \(error.description)\n".utf8))
+        throw ExitCode.failure
+    }
+}
+
+/// Prints a line to stderr (progress and notes), keeping stdout for results.
+func note(_ text: String) {
+    FileHandle.standardError.write(Data((text + "\n").utf8))
+}

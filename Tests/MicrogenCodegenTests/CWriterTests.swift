@@ -1,0 +1,23 @@
+import XCTest
+@testable import MicrogenCodegen
+
+final class CWriterTests: XCTestCase {
+    func testFloatLiteralsAreExactHexFloats() {
+        XCTAssertEqual(CWriter.floatLiteral(1.0), "0x1.000000p0f")
+        XCTAssertEqual(CWriter.floatLiteral(-0.75), "-0x1.800000p-1f")
+        XCTAssertEqual(CWriter.floatLiteral(0), "0.0f")
+        XCTAssertEqual(CWriter.floatLiteral(Float.leastNonzeroMagnitude), "0x0.000002p-126f")
+    }
+
+    func testIdentifiersAreValidC() {
+        XCTAssertEqual(CWriter.identifier("kws_ref_model"), "kws_ref_model")
+        XCTAssertEqual(CWriter.identifier("vww-96 int8"), "vww_96_int8")
+        XCTAssertEqual(CWriter.identifier("96model"), "m_96model")
+        XCTAssertEqual(CWriter.identifier("..."), "model")
+    }
+
+    func testInt32MinNeedsAMacro() {
+        XCTAssertEqual(CWriter.integerLiteral(Int32.min, cType: "int32_t"), "INT32_MIN")
+        XCTAssertEqual(CWriter.integerLiteral(Int32(-5), cType: "int32_t"), "-5")
+    }
+}

@@ -1,0 +1,65 @@
+import XCTest
+@testable import MicrogenCompiler
+
+final class MemoryPlannerTests: XCTestCase {
+    /// Buffers alive at the same time never share bytes, and every offset is aligned.
+    private func assertValid(_ requests: [BufferRequest], _ plan: MemoryPlan, alignment: Int = 16, file: StaticString = #filePath, line: UInt = #line) {
+        for a in requests {
+            guard let offsetA = plan.offsets[a.id] else { return XCTFail("buffer \(a.id) not placed", file: file, line: line) }
+            XCTAssertEqual(offsetA % alignment, 0, "buffer \(a.id) misaligned", file: file, line: line)
+            XCTAssertLessThanOrEqual(offsetA + a.size, plan.arenaSize, file: file, line: line)
+            for b in requests where b.id > a.id && a.overlapsInTime(b) {
+                let offsetB = plan.offsets[b.id]!
+                let disjoint = offsetA + a.size <= offsetB || offsetB + b.size <= offsetA
+                XCTAssertTrue(disjoint, "buffers \(a.id) and \(b.id) are alive together and overlap", file: file, line: line)
+            }
+        }
+        XCTAssertGreaterThanOrEqual(plan.arenaSize, plan.lowerBound, file: file, line: line)
+    }
+
+    func testChainReusesMemory() {
+        // a → b → c → d: only two neighbours are alive at once.
+        let requests = (0..<4).map { BufferRequest(id: $0, size: 100, firstUse: max($0 - 1, 0), lastUse: $0) }
+        let plan = planMemory(requests)
+        assertValid(requests, plan)
+        XCTAssertEqual(plan.lowerBound, 200)
+        XCTAssertEqual(plan.arenaSize, 224) // 100 rounded up to 112, plus 100, rounded to 16
+    }
+
+    func testBuffersAliveTogetherDoNotOverlap() {
+        var generator = SplitMix64(seed: 42)
+        for _ in 0..<50 {
+            let requests = (0..<20).map { id -> BufferRequest in
+                let first = Int(generator.next() % 15)
+                return BufferRequest(id: id, size: 1 + Int(generator.next() % 5000), firstUse: first, lastUse: first + Int(generator.next() % 5))
+            }
+            assertValid(requests, planMemory(requests))
+        }
+    }
+
+    func testPlanIsDeterministic() {
+        let requests = [BufferRequest(id: 3, size: 64, firstUse: 0, lastUse: 2), BufferRequest(id: 1, size: 64, firstUse: 1, lastUse: 3),
+                        BufferRequest(id: 2, size: 64, firstUse: 2, lastUse: 4)]
+        let first = planMemory(requests)
+        XCTAssertEqual(first.offsets, planMemory(requests.reversed()).offsets)
+    }
+
+    func testEmptyPlan() {
+        let plan = planMemory([])
+        XCTAssertEqual(plan.arenaSize, 0)
+        XCTAssertEqual(plan.lowerBound, 0)
+    }
+}
+
+/// A small seeded generator so the randomized test is the same on every run.
+struct SplitMix64: RandomNumberGenerator {
+    var state: UInt64
+    init(seed: UInt64) { state = seed }
+    mutating func next() -> UInt64 {
+        state &+= 0x9E37_79B9_7F4A_7C15
+        var z = state
+        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+        return z ^ (z >> 31)
+    }
+}

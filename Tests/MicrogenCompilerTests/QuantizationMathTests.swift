@@ -1,0 +1,52 @@
+import XCTest
+import MicrogenIR
+@testable import MicrogenCompiler
+
+final class QuantizationMathTests: XCTestCase {
+    func testPowersOfTwoAreExact() {
+        // 2^k = 0.5 · 2^(k+1): the Q31 multiplier of 0.5 is 2^30.
+        XCTAssertEqual(QuantizedMultiplier(0.5), QuantizedMultiplier(multiplier: 1 << 30, shift: 0))
+        XCTAssertEqual(QuantizedMultiplier(1.0), QuantizedMultiplier(multiplier: 1 << 30, shift: 1))
+        XCTAssertEqual(QuantizedMultiplier(0.125), QuantizedMultiplier(multiplier: 1 << 30, shift: -2))
+        XCTAssertEqual(QuantizedMultiplier(0), QuantizedMultiplier(multiplier: 0, shift: 0))
+    }
+
+    func testMultiplierReconstructsTheRealValue() {
+        for real in [0.0003, 0.0123, 0.3, 0.7071, 1.5, 3.0e-7] {
+            let q = QuantizedMultiplier(real)
+            XCTAssertGreaterThanOrEqual(q.multiplier, 1 << 30)
+            let back = Double(q.multiplier) * pow(2.0, Double(q.shift - 31))
+            XCTAssertEqual(back, real, accuracy: real * 1e-9)
+        }
+    }
+
+    func testRoundingUpToOneMovesToTheNextExponent() {
+        // Just below 1.0: the mantissa rounds to 2^31, which must become 2^30 with shift + 1.
+        let q = QuantizedMultiplier(1.0 - 1e-12)
+        XCTAssertEqual(q, QuantizedMultiplier(multiplier: 1 << 30, shift: 1))
+    }
+
+    func testActivationRanges() throws {
+        XCTAssertEqual(try quantizedActivationRange(.none, scale: 0.1, zeroPoint: 3).min, -128)
+        XCTAssertEqual(try quantizedActivationRange(.relu, scale: 0.1, zeroPoint: 3).min, 3)
+        // RELU6 with scale 0.05, zero point -128: 6 / 0.05 = 120 → -8.
+        let relu6 = try quantizedActivationRange(.relu6, scale: 0.05, zeroPoint: -128)
+        XCTAssertEqual(relu6.min, -128)
+        XCTAssertEqual(relu6.max, -8)
+        let unit = try quantizedActivationRange(.reluN1To1, scale: 0.01, zeroPoint: 0)
+        XCTAssertEqual(unit.min, -100)
+        XCTAssertEqual(unit.max, 100)
+        XCTAssertThrowsError(try quantizedActivationRange(.tanh, scale: 1, zeroPoint: 0))
+    }
+
+    func testSamePaddingPutsTheOddPixelAfter() {
+        // 49 rows, 10-row filter, stride 2: 25 outputs need 9 rows of padding, 4 before.
+        let p = spatialPadding(.same, inputSize: 49, filterSize: 10, stride: 2)
+        XCTAssertEqual(p.outputSize, 25)
+        XCTAssertEqual(p.total, 9)
+        XCTAssertEqual(p.before, 4)
+        let valid = spatialPadding(.valid, inputSize: 10, filterSize: 3, stride: 1, dilation: 2)
+        XCTAssertEqual(valid.outputSize, 6)
+        XCTAssertEqual(valid.before, 0)
+    }
+}

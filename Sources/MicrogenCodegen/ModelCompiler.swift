@@ -80,13 +80,15 @@ public enum ModelCompiler {
         var lowerings: [any KernelLowering] = []
         for (i, op) in graph.operators.enumerated() {
             guard let lowering = LoweringRegistry.lowering(for: op.kind) else {
-                problems.append("operator \(i) (\(op.kind.rawValue)): no kernel")
+                problems.append("\(op.kind.rawValue) (operator \(i)): no kernel")
                 continue
             }
             do {
                 try lowering.check(op, in: graph)
             } catch let error as MicrogenError {
-                problems.append("operator \(i) (\(op.kind.rawValue)): \(error.message)")
+                // Lowerings usually name the operator themselves ("CONV_2D (operator 3): ...").
+                let named = error.message.hasPrefix(op.kind.rawValue)
+                problems.append(named ? error.message : "\(op.kind.rawValue) (operator \(i)): \(error.message)")
             }
             lowerings.append(lowering)
         }

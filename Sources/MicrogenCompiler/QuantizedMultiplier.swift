@@ -17,14 +17,17 @@ public struct QuantizedMultiplier: Sendable, Hashable {
             self.init(multiplier: 0, shift: 0)
             return
         }
-        let parts = frexp(real)
+        // frexp on the magnitude: Glibc's Swift overlay drops the sign of a negative argument,
+        // while C's frexp keeps it in the fraction. Put the sign back on the fixed-point value.
+        let parts = frexp(abs(real))
         var shift = parts.1
-        // TfLiteRound is std::round: half away from zero.
+        // TfLiteRound is std::round: half away from zero (symmetric, so rounding |q| is the same).
         var fixed = Int64((parts.0 * Double(Int64(1) << 31)).rounded(.toNearestOrAwayFromZero))
-        if fixed == Int64(1) << 31 {
+        if fixed == Int64(1) << 31 && real > 0 {
             fixed /= 2
             shift += 1
         }
+        if real < 0 { fixed = -fixed }
         if shift < -31 {
             shift = 0
             fixed = 0

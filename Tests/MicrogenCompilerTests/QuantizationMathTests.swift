@@ -20,6 +20,12 @@ final class QuantizationMathTests: XCTestCase {
         }
     }
 
+    func testNegativeMultipliersKeepTheirSign() {
+        // LEAKY_RELU with a negative alpha: -0.75 = -0.75 · 2^0.
+        XCTAssertEqual(QuantizedMultiplier(-0.75), QuantizedMultiplier(multiplier: -1_610_612_736, shift: 0))
+        XCTAssertEqual(QuantizedMultiplier(-0.5).multiplier, -(1 << 30))
+    }
+
     func testRoundingUpToOneMovesToTheNextExponent() {
         // Just below 1.0: the mantissa rounds to 2^31, which must become 2^30 with shift + 1.
         let q = QuantizedMultiplier(1.0 - 1e-12)

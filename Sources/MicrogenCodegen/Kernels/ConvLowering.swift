@@ -1,14 +1,105 @@
 import MicrogenIR
 import MicrogenCompiler
 
-// PLACEHOLDER: to be replaced by the real lowering.
+/// CONV_2D, int8 (per-channel or per-tensor weights) and float32, onto `mg_conv.h`.
 public struct ConvLowering: KernelLowering {
     public init() {}
     public var kinds: [OpKind] { [.conv2D] }
-    public func check(_ op: Operator, in graph: Graph) throws {
-        throw MicrogenError(.unsupported, "\(op.kind.rawValue) is not implemented yet")
+
+    /// Everything the kernel needs, derived from the operator and checked.
+    private struct Geometry {
+        var operands: ConvolutionOperands
+        var options: Conv2DOptions
+        var batches: Int, inputH: Int, inputW: Int, inputC: Int
+        var filterH: Int, filterW: Int, filterInC: Int
+        var outputH: Int, outputW: Int, outputC: Int
+        var rows: SpatialPadding, columns: SpatialPadding
     }
+
+    private func geometry(_ op: Operator, in graph: Graph, index: Int?) throws -> Geometry {
+        let operands = try ConvolutionSupport.operands(op, in: graph, index: index)
+        let label = operands.label
+        guard case .conv2D(let options) = op.options else {
+            throw MicrogenError(.malformedModel, "\(label): missing Conv2D options")
+        }
+        let (input, filter, output) = (operands.input, operands.filter, operands.output)
+        for t in [input, filter, output] where t.shape.count != 4 {
+            throw MicrogenError(.unsupported, "\(label): tensor '\(t.name)' has shape \(t.shape.shapeString); CONV_2D needs 4-D input, weights and output (NHWC, OHWI)")
+        }
+        let outputC = filter.shape[0], filterInC = filter.shape[3], inputC = input.shape[3]
+        guard output.shape[3] == outputC else {
+            throw MicrogenError(.malformedModel, "\(label): output '\(output.name)' has \(output.shape[3]) channels but weights '\(filter.name)' have \(outputC) filters")
+        }
+        guard inputC % filterInC == 0, outputC % (inputC / filterInC) == 0 else {
+            throw MicrogenError(.unsupported, "\(label): input '\(input.name)' has \(inputC) channels and weights '\(filter.name)' take \(filterInC); the groups do not divide the \(outputC) filters evenly")
+        }
+        guard output.shape[0] == input.shape[0] else {
+            throw MicrogenError(.malformedModel, "\(label): output '\(output.name)' batch \(output.shape[0]) differs from input '\(input.name)' batch \(input.shape[0])")
+        }
+        let rows = try ConvolutionSupport.spatial(options.padding, input: input.shape[1], filter: filter.shape[1], stride: options.strideH,
+                                                  dilation: options.dilationH, declaredOutput: output.shape[1], dimension: "height", label: label)
+        let columns = try ConvolutionSupport.spatial(options.padding, input: input.shape[2], filter: filter.shape[2], stride: options.strideW,
+                                                     dilation: options.dilationW, declaredOutput: output.shape[2], dimension: "width", label: label)
+        try ConvolutionSupport.checkChannels(operands, channels: outputC, axis: 0, symmetric: true)
+        return Geometry(operands: operands, options: options, batches: input.shape[0], inputH: input.shape[1], inputW: input.shape[2],
+                        inputC: inputC, filterH: filter.shape[1], filterW: filter.shape[2], filterInC: filterInC,
+                        outputH: output.shape[1], outputW: output.shape[2], outputC: outputC, rows: rows, columns: columns)
+    }
+
+    public func check(_ op: Operator, in graph: Graph) throws {
+        _ = try geometry(op, in: graph, index: ConvolutionSupport.index(of: op, in: graph))
+    }
+
+    public func macs(_ op: Operator, in graph: Graph) -> Int {
+        guard let g = try? geometry(op, in: graph, index: nil) else { return 0 }
+        return g.batches * g.outputH * g.outputW * g.outputC * g.filterH * g.filterW * g.filterInC
+    }
+
     public func lower(_ op: Operator, context: EmitContext) throws -> LoweredOperator {
-        throw MicrogenError(.unsupported, "\(op.kind.rawValue) is not implemented yet")
+        let g = try geometry(op, in: context.graph, index: context.operatorIndex)
+        let operands = g.operands
+        let input = context.pointer(operands.inputIndex)
+        let output = context.pointer(operands.outputIndex)
+
+        if operands.isQuantized {
+            let inputQ = operands.input.quantization!, outputQ = operands.output.quantization!, filterQ = operands.filter.quantization!
+            let scales = filterQ.isPerChannel ? filterQ.scales : [Float](repeating: filterQ.scale, count: g.outputC)
+            let multipliers = ConvolutionSupport.perChannelMultipliers(inputScale: inputQ.scale, filterScales: scales, outputScale: outputQ.scale)
+            let sums = ConvolutionSupport.weightSums(operands.filter.int8Values(), channels: g.outputC, channelIsInnermost: false)
+            let folded = ConvolutionSupport.foldedBias(bias: operands.bias, channels: g.outputC) { -inputQ.zeroPoint * sums[$0] }
+            let range = try ConvolutionSupport.int8ActivationRange(g.options.activation, output: operands.output, label: operands.label)
+            let bias = context.constantArray("folded_bias", cType: "int32_t", integers: folded)
+            let requant = ConvolutionSupport.emitRequantization(multipliers, context: context)
+            let params = context.constantStruct("params", type: "mg_conv_s8_params", fields: [
+                "batches": "\(g.batches)", "input_h": "\(g.inputH)", "input_w": "\(g.inputW)", "input_c": "\(g.inputC)",
+                "filter_h": "\(g.filterH)", "filter_w": "\(g.filterW)", "filter_in_c": "\(g.filterInC)",
+                "output_h": "\(g.outputH)", "output_w": "\(g.outputW)", "output_c": "\(g.outputC)",
+                "stride_h": "\(g.options.strideH)", "stride_w": "\(g.options.strideW)",
+                "dilation_h": "\(g.options.dilationH)", "dilation_w": "\(g.options.dilationW)",
+                "pad_top": "\(g.rows.before)", "pad_left": "\(g.columns.before)",
+                "input_zero_point": "\(inputQ.zeroPoint)", "output_zero_point": "\(outputQ.zeroPoint)",
+                "activation_min": "\(range.min)", "activation_max": "\(range.max)",
+                "folded_bias": bias, "multiplier": requant.multiplier, "shift": requant.shift,
+                "per_channel": requant.perChannel ? "1" : "0",
+            ])
+            let filter = ConvolutionSupport.constPointer(operands.filterIndex, cType: "int8_t", context: context)
+            return LoweredOperator(kernelHeaders: ["mg_conv.h"],
+                                   statements: "mg_conv_s8(&\(params), \(input), \(filter), \(output));")
+        }
+
+        let range = try ConvolutionSupport.floatActivationLiterals(g.options.activation, label: operands.label)
+        let params = context.constantStruct("params", type: "mg_conv_f32_params", fields: [
+            "batches": "\(g.batches)", "input_h": "\(g.inputH)", "input_w": "\(g.inputW)", "input_c": "\(g.inputC)",
+            "filter_h": "\(g.filterH)", "filter_w": "\(g.filterW)", "filter_in_c": "\(g.filterInC)",
+            "output_h": "\(g.outputH)", "output_w": "\(g.outputW)", "output_c": "\(g.outputC)",
+            "stride_h": "\(g.options.strideH)", "stride_w": "\(g.options.strideW)",
+            "dilation_h": "\(g.options.dilationH)", "dilation_w": "\(g.options.dilationW)",
+            "pad_top": "\(g.rows.before)", "pad_left": "\(g.columns.before)",
+            "activation_min": range.min, "activation_max": range.max,
+        ])
+        let filter = ConvolutionSupport.constPointer(operands.filterIndex, cType: "float", context: context)
+        let bias = ConvolutionSupport.constPointer(operands.biasIndex, cType: "float", context: context)
+        return LoweredOperator(kernelHeaders: ["mg_conv.h"],
+                               statements: "mg_conv_f32(&\(params), \(input), \(filter), \(bias), \(output));")
     }
 }

@@ -1,14 +1,270 @@
 import MicrogenIR
 import MicrogenCompiler
 
-// PLACEHOLDER: to be replaced by the real lowering.
+/// ADD, SUB and MUL on int8 or float32 tensors, with NumPy-style broadcasting (`mg_elementwise.h`).
+///
+/// Everything that can be known at build time is: the broadcast is folded into at most four
+/// dimensions with per-input strides, and the int8 requantization multipliers are computed
+/// exactly as TensorFlow Lite Micro computes them in its Prepare step.
 public struct ElementwiseLowering: KernelLowering {
     public init() {}
+
     public var kinds: [OpKind] { [.add, .sub, .mul] }
+
     public func check(_ op: Operator, in graph: Graph) throws {
-        throw MicrogenError(.unsupported, "\(op.kind.rawValue) is not implemented yet")
+        _ = try ElementwisePlan(op, graph: graph, operatorIndex: graph.operators.firstIndex(of: op))
     }
+
+    /// One multiply per output element for MUL; additions are not multiply-accumulates.
+    public func macs(_ op: Operator, in graph: Graph) -> Int {
+        guard op.kind == .mul, let output = op.outputs.first, graph.tensors.indices.contains(output) else { return 0 }
+        return graph.tensors[output].elementCount
+    }
+
     public func lower(_ op: Operator, context: EmitContext) throws -> LoweredOperator {
-        throw MicrogenError(.unsupported, "\(op.kind.rawValue) is not implemented yet")
+        let plan = try ElementwisePlan(op, graph: context.graph, operatorIndex: context.operatorIndex)
+        let input1 = context.pointer(op.inputs[0])
+        let input2 = context.pointer(op.inputs[1])
+        let output = context.pointer(op.outputs[0])
+        let function = "mg_\(op.kind.rawValue.lowercased())_\(plan.isInt8 ? "s8" : "f32")"
+        let elementType = plan.isInt8 ? "int8_t" : "float"
+
+        let params: String
+        if plan.isInt8 {
+            params = try int8Params(op, plan: plan, context: context)
+        } else {
+            let range = try floatActivationRange(plan.activation)
+            params = context.constantStruct("params", type: "mg_binary_f32_params", fields: [
+                "shape": plan.broadcast.cInitializer,
+                "activation_min": CWriter.floatLiteral(range.min),
+                "activation_max": CWriter.floatLiteral(range.max),
+            ])
+        }
+        let statement = "\(function)(&\(params), (const \(elementType) *)(\(input1)), "
+            + "(const \(elementType) *)(\(input2)), (\(elementType) *)(\(output)));"
+        return LoweredOperator(kernelHeaders: ["mg_elementwise.h"], statements: statement)
+    }
+
+    private func int8Params(_ op: Operator, plan: ElementwisePlan, context: EmitContext) throws -> String {
+        let range = try quantizedActivationRange(plan.activation, scale: plan.outputScale, zeroPoint: plan.outputZeroPoint)
+        switch plan.requantization {
+        case .addSub(let r):
+            return context.constantStruct("params", type: "mg_addsub_s8_params", fields: [
+                "shape": plan.broadcast.cInitializer,
+                "input1_offset": "\(-plan.input1ZeroPoint)",
+                "input1_multiplier": CWriter.integerLiteral(r.input1.multiplier, cType: "int32_t"),
+                "input1_shift": "\(r.input1.shift)",
+                "input2_offset": "\(-plan.input2ZeroPoint)",
+                "input2_multiplier": CWriter.integerLiteral(r.input2.multiplier, cType: "int32_t"),
+                "input2_shift": "\(r.input2.shift)",
+                "output_multiplier": CWriter.integerLiteral(r.output.multiplier, cType: "int32_t"),
+                "output_shift": "\(r.output.shift)",
+                "output_offset": "\(plan.outputZeroPoint)",
+                "left_shift": "\(AddSubRequantization.leftShift)",
+                "activation_min": "\(range.min)",
+                "activation_max": "\(range.max)",
+            ])
+        case .mul(let m):
+            return context.constantStruct("params", type: "mg_mul_s8_params", fields: [
+                "shape": plan.broadcast.cInitializer,
+                "input1_offset": "\(-plan.input1ZeroPoint)",
+                "input2_offset": "\(-plan.input2ZeroPoint)",
+                "output_multiplier": CWriter.integerLiteral(m.multiplier, cType: "int32_t"),
+                "output_shift": "\(m.shift)",
+                "output_offset": "\(plan.outputZeroPoint)",
+                "activation_min": "\(range.min)",
+                "activation_max": "\(range.max)",
+            ])
+        case .none:
+            throw MicrogenError(.unsupported, "\(op.kind.rawValue): internal error, int8 operator without requantization")
+        }
+    }
+}
+
+/// The fixed-point parameters of an int8 ADD or SUB, as TFLM's Prepare computes them.
+struct AddSubRequantization {
+    /// Bits of headroom the inputs are shifted left by before rescaling (TFLM: 20 for int8).
+    static let leftShift = 20
+
+    var input1: QuantizedMultiplier
+    var input2: QuantizedMultiplier
+    var output: QuantizedMultiplier
+
+    /// TFLM's Prepare (add_common.cc): the larger input scale, doubled, is the common scale; in
+    /// double precision. Some TFLM sources compute SUB's multipliers in single precision instead,
+    /// but the TFLM build behind our reference data (PyPI tflite-micro) matched double precision
+    /// on every random SUB where the two differ (12 of 12, none for single), so both use double.
+    init(input1Scale s1: Float, input2Scale s2: Float, outputScale so: Float, name: String) throws {
+        let twiceMax = 2 * Double(max(s1, s2))
+        let real1 = Double(s1) / twiceMax
+        let real2 = Double(s2) / twiceMax
+        let realOut = twiceMax / (Double(1 << Self.leftShift) * Double(so))
+        input1 = try Self.smallerThanOne(real1, what: "input 1 multiplier", name: name)
+        input2 = try Self.smallerThanOne(real2, what: "input 2 multiplier", name: name)
+        output = try Self.smallerThanOne(realOut, what: "output multiplier", name: name)
+    }
+
+    /// TFLM's QuantizeMultiplierSmallerThanOneExp, including the checks with which it aborts.
+    private static func smallerThanOne(_ real: Double, what: String, name: String) throws -> QuantizedMultiplier {
+        let q = QuantizedMultiplier(real)
+        guard real > 0, real < 1, q.shift <= 0 else {
+            throw MicrogenError(.unsupported, "\(name): the \(what) \(real) is not in (0, 1): the output scale is too small "
+                + "relative to the input scales (TFLite Micro refuses this too)")
+        }
+        return q
+    }
+}
+
+/// Everything about one ADD/SUB/MUL that check and lower both need, validated once.
+struct ElementwisePlan {
+    enum Requantization {
+        case none
+        case addSub(AddSubRequantization)
+        case mul(QuantizedMultiplier)
+    }
+
+    var isInt8: Bool
+    var activation: FusedActivation
+    var broadcast: ElementwiseBroadcast
+    var input1ZeroPoint = 0, input2ZeroPoint = 0, outputZeroPoint = 0
+    var outputScale: Float = 1
+    var requantization = Requantization.none
+
+    init(_ op: Operator, graph: Graph, operatorIndex: Int?) throws {
+        let name = "\(op.kind.rawValue) (operator \(operatorIndex.map(String.init) ?? "?"))"
+        guard op.inputs.count == 2, op.outputs.count == 1 else {
+            throw MicrogenError(.malformedModel, "\(name): expected 2 inputs and 1 output, found \(op.inputs.count) and \(op.outputs.count)")
+        }
+        for t in op.inputs + op.outputs where !graph.tensors.indices.contains(t) {
+            throw MicrogenError(.malformedModel, "\(name): tensor index \(t) is out of range")
+        }
+        let a = graph.tensors[op.inputs[0]], b = graph.tensors[op.inputs[1]], out = graph.tensors[op.outputs[0]]
+
+        let types = [a.dataType, b.dataType, out.dataType]
+        if types.allSatisfy({ $0 == .int8 }) {
+            isInt8 = true
+        } else if types.allSatisfy({ $0 == .float32 }) {
+            isInt8 = false
+        } else if types.contains(.float32) && types.contains(.int8) {
+            throw MicrogenError(.unsupported, "\(name): mixes float32 and int8 tensors ('\(a.name)' \(a.dataType), "
+                + "'\(b.name)' \(b.dataType), output '\(out.name)' \(out.dataType)); hybrid models are not supported")
+        } else {
+            throw MicrogenError(.unsupported, "\(name): tensor types \(a.dataType), \(b.dataType) -> \(out.dataType) "
+                + "are not supported (int8 or float32 only)")
+        }
+
+        activation = op.fusedActivation
+        switch activation {
+        case .none, .relu, .relu6, .reluN1To1: break
+        case .tanh, .signBit:
+            throw MicrogenError(.unsupported, "\(name): fused activation \(activation.rawValue) is not supported")
+        }
+
+        broadcast = try ElementwiseBroadcast(a.shape, b.shape, output: out.shape, names: (a.name, b.name, out.name), operatorName: name)
+
+        guard isInt8 else { return }
+        let q1 = try Self.perTensor(a, name), q2 = try Self.perTensor(b, name), qo = try Self.perTensor(out, name)
+        input1ZeroPoint = q1.zeroPoint
+        input2ZeroPoint = q2.zeroPoint
+        outputZeroPoint = qo.zeroPoint
+        outputScale = qo.scale
+        switch op.kind {
+        case .add, .sub:
+            requantization = .addSub(try AddSubRequantization(input1Scale: q1.scale, input2Scale: q2.scale,
+                                                              outputScale: qo.scale, name: name))
+        default:
+            // TFLM (mul_common.cc): the product of the input scales over the output scale, in double.
+            let real = Double(q1.scale) * Double(q2.scale) / Double(qo.scale)
+            let m = QuantizedMultiplier(real)
+            guard m.shift <= 30 else {
+                throw MicrogenError(.unsupported, "\(name): the requantization multiplier \(real) is too large")
+            }
+            requantization = .mul(m)
+        }
+        // Validates the clamp now so that check() reports it.
+        _ = try quantizedActivationRange(activation, scale: qo.scale, zeroPoint: qo.zeroPoint)
+    }
+
+    /// The per-tensor int8 quantization of a tensor, or a clear refusal.
+    static func perTensor(_ t: Tensor, _ name: String) throws -> (scale: Float, zeroPoint: Int) {
+        guard let q = t.quantization, !q.scales.isEmpty else {
+            throw MicrogenError(.unsupported, "\(name): int8 tensor '\(t.name)' has no quantization parameters")
+        }
+        guard !q.isPerChannel else {
+            throw MicrogenError(.unsupported, "\(name): tensor '\(t.name)' is quantized per channel; only per-tensor quantization is supported here")
+        }
+        guard q.scale > 0, q.scale.isFinite else {
+            throw MicrogenError(.malformedModel, "\(name): tensor '\(t.name)' has an invalid scale \(q.scale)")
+        }
+        guard (-128...127).contains(q.zeroPoint) else {
+            throw MicrogenError(.malformedModel, "\(name): tensor '\(t.name)' has zero point \(q.zeroPoint), outside the int8 range")
+        }
+        return (q.scale, q.zeroPoint)
+    }
+}
+
+/// A broadcast folded for the kernel: up to 4 output dimensions (outermost first) and each input's
+/// element stride along them (0 where it is broadcast).
+///
+/// Shapes are aligned at their last dimension (missing leading dimensions are 1); each dimension
+/// of an input is the output's or 1. Dimensions of size 1 are dropped and neighbours that
+/// broadcast the same way are merged, so equal shapes become one flat row and, e.g., a per-channel
+/// constant added to an NHWC tensor becomes [H*W, C] with strides (C, 1) and (0, 1).
+struct ElementwiseBroadcast: Equatable {
+    var dims: [Int]
+    var input1Strides: [Int]
+    var input2Strides: [Int]
+
+    init(_ a: [Int], _ b: [Int], output: [Int], names: (String, String, String), operatorName: String) throws {
+        let rank = max(a.count, b.count, output.count)
+        func extended(_ s: [Int]) -> [Int] { Array(repeating: 1, count: rank - s.count) + s }
+        let ea = extended(a), eb = extended(b), eo = extended(output)
+        for (shape, tensorName) in [(a, names.0), (b, names.1), (output, names.2)] where shape.contains(where: { $0 <= 0 }) {
+            throw MicrogenError(.unsupported, "\(operatorName): tensor '\(tensorName)' has shape \(shape.shapeString); "
+                + "empty or unknown dimensions are not supported")
+        }
+        guard eo.reduce(1, *) < Int(Int32.max) else {
+            throw MicrogenError(.unsupported, "\(operatorName): output '\(names.2)' is too large")
+        }
+
+        // Walk from the innermost dimension out, so each input's stride is the product of the
+        // dimensions already passed.
+        var groups: [(size: Int, stride1: Int, stride2: Int, broadcast1: Bool, broadcast2: Bool)] = []
+        var stride1 = 1, stride2 = 1
+        for d in (0..<rank).reversed() {
+            let n = max(ea[d], eb[d])
+            guard (ea[d] == n || ea[d] == 1) && (eb[d] == n || eb[d] == 1) else {
+                throw MicrogenError(.malformedModel, "\(operatorName): shapes \(a.shapeString) ('\(names.0)') and "
+                    + "\(b.shapeString) ('\(names.1)') cannot be broadcast together")
+            }
+            guard eo[d] == n else {
+                throw MicrogenError(.malformedModel, "\(operatorName): output '\(names.2)' has shape \(output.shapeString), "
+                    + "but broadcasting \(a.shapeString) with \(b.shapeString) gives a different shape")
+            }
+            if n == 1 { continue }
+            let broadcast1 = ea[d] == 1, broadcast2 = eb[d] == 1
+            if let last = groups.last, last.broadcast1 == broadcast1, last.broadcast2 == broadcast2 {
+                groups[groups.count - 1].size *= n
+            } else {
+                groups.append((n, broadcast1 ? 0 : stride1, broadcast2 ? 0 : stride2, broadcast1, broadcast2))
+            }
+            stride1 *= ea[d]
+            stride2 *= eb[d]
+        }
+        guard groups.count <= 4 else {
+            throw MicrogenError(.unsupported, "\(operatorName): broadcasting \(a.shapeString) with \(b.shapeString) "
+                + "needs \(groups.count) loop levels; at most 4 are supported")
+        }
+        groups.reverse()
+        let padding = 4 - groups.count
+        dims = Array(repeating: 1, count: padding) + groups.map(\.size)
+        input1Strides = Array(repeating: 0, count: padding) + groups.map(\.stride1)
+        input2Strides = Array(repeating: 0, count: padding) + groups.map(\.stride2)
+    }
+
+    /// The C initializer of an `mg_broadcast_shape`.
+    var cInitializer: String {
+        func list(_ v: [Int]) -> String { "{" + v.map(String.init).joined(separator: ", ") + "}" }
+        return "{ .dims = \(list(dims)), .input1_strides = \(list(input1Strides)), .input2_strides = \(list(input2Strides)) }"
     }
 }

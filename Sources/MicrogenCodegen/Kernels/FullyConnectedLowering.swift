@@ -1,14 +1,98 @@
 import MicrogenIR
 import MicrogenCompiler
 
-// PLACEHOLDER: to be replaced by the real lowering.
+/// FULLY_CONNECTED, int8 (per-tensor or per-channel weights) and float32, onto
+/// `mg_fully_connected.h`. Any input shape is read as [batches, depth] with depth the weights'
+/// second dimension; keep_num_dims only changes the output's shape, not its bytes.
 public struct FullyConnectedLowering: KernelLowering {
     public init() {}
     public var kinds: [OpKind] { [.fullyConnected] }
-    public func check(_ op: Operator, in graph: Graph) throws {
-        throw MicrogenError(.unsupported, "\(op.kind.rawValue) is not implemented yet")
+
+    private struct Geometry {
+        var operands: ConvolutionOperands
+        var options: FullyConnectedOptions
+        var batches: Int, depth: Int, outputDepth: Int
     }
+
+    private func geometry(_ op: Operator, in graph: Graph, index: Int?) throws -> Geometry {
+        let operands = try ConvolutionSupport.operands(op, in: graph, index: index)
+        let label = operands.label
+        guard case .fullyConnected(let options) = op.options else {
+            throw MicrogenError(.malformedModel, "\(label): missing FullyConnected options")
+        }
+        let (input, filter, output) = (operands.input, operands.filter, operands.output)
+        guard filter.shape.count == 2 else {
+            throw MicrogenError(.unsupported, "\(label): weights '\(filter.name)' have shape \(filter.shape.shapeString); expected [output depth, input depth]")
+        }
+        guard (1...4).contains(input.shape.count), (1...4).contains(output.shape.count) else {
+            throw MicrogenError(.unsupported, "\(label): input '\(input.name)' (\(input.shape.shapeString)) and output '\(output.name)' (\(output.shape.shapeString)) must have 1 to 4 dimensions")
+        }
+        let outputDepth = filter.shape[0], depth = filter.shape[1]
+        guard output.shape.last == outputDepth else {
+            throw MicrogenError(.malformedModel, "\(label): output '\(output.name)' has shape \(output.shape.shapeString) but weights '\(filter.name)' have \(outputDepth) rows")
+        }
+        let batches = output.elementCount / outputDepth
+        guard input.elementCount == batches * depth else {
+            throw MicrogenError(.malformedModel, "\(label): input '\(input.name)' has \(input.elementCount) elements (\(input.shape.shapeString)); \(batches) batch(es) of depth \(depth) need \(batches * depth)")
+        }
+        try ConvolutionSupport.checkChannels(operands, channels: outputDepth, axis: 0, symmetric: false)
+        return Geometry(operands: operands, options: options, batches: batches, depth: depth, outputDepth: outputDepth)
+    }
+
+    public func check(_ op: Operator, in graph: Graph) throws {
+        _ = try geometry(op, in: graph, index: ConvolutionSupport.index(of: op, in: graph))
+    }
+
+    public func macs(_ op: Operator, in graph: Graph) -> Int {
+        guard let g = try? geometry(op, in: graph, index: nil) else { return 0 }
+        return g.batches * g.outputDepth * g.depth
+    }
+
     public func lower(_ op: Operator, context: EmitContext) throws -> LoweredOperator {
-        throw MicrogenError(.unsupported, "\(op.kind.rawValue) is not implemented yet")
+        let g = try geometry(op, in: context.graph, index: context.operatorIndex)
+        let operands = g.operands
+        let input = context.pointer(operands.inputIndex)
+        let output = context.pointer(operands.outputIndex)
+
+        if operands.isQuantized {
+            let inputQ = operands.input.quantization!, outputQ = operands.output.quantization!, filterQ = operands.filter.quantization!
+            let multipliers: [QuantizedMultiplier]
+            let weightsZeroPoint: Int
+            if filterQ.isPerChannel {
+                multipliers = ConvolutionSupport.perChannelMultipliers(inputScale: inputQ.scale, filterScales: filterQ.scales, outputScale: outputQ.scale)
+                weightsZeroPoint = 0
+            } else {
+                multipliers = [ConvolutionSupport.perTensorFloatProductMultiplier(inputScale: inputQ.scale, filterScale: filterQ.scale, outputScale: outputQ.scale)]
+                weightsZeroPoint = filterQ.zeroPoint
+            }
+            // sum((w - zw)(x - zx)) = sum(w x) - zw sum(x) - zx sum(w) + depth zx zw; all but the
+            // first two terms are constants.
+            let sums = ConvolutionSupport.weightSums(operands.filter.int8Values(), channels: g.outputDepth, channelIsInnermost: false)
+            let zx = inputQ.zeroPoint, depth = g.depth
+            let folded = ConvolutionSupport.foldedBias(bias: operands.bias, channels: g.outputDepth) { -zx * sums[$0] + depth * zx * weightsZeroPoint }
+            let range = try ConvolutionSupport.int8ActivationRange(g.options.activation, output: operands.output, label: operands.label)
+            let bias = context.constantArray("folded_bias", cType: "int32_t", integers: folded)
+            let requant = ConvolutionSupport.emitRequantization(multipliers, context: context)
+            let params = context.constantStruct("params", type: "mg_fully_connected_s8_params", fields: [
+                "batches": "\(g.batches)", "depth": "\(g.depth)", "output_depth": "\(g.outputDepth)",
+                "weights_zero_point": "\(weightsZeroPoint)", "output_zero_point": "\(outputQ.zeroPoint)",
+                "activation_min": "\(range.min)", "activation_max": "\(range.max)",
+                "folded_bias": bias, "multiplier": requant.multiplier, "shift": requant.shift,
+                "per_channel": requant.perChannel ? "1" : "0",
+            ])
+            let weights = ConvolutionSupport.constPointer(operands.filterIndex, cType: "int8_t", context: context)
+            return LoweredOperator(kernelHeaders: ["mg_fully_connected.h"],
+                                   statements: "mg_fully_connected_s8(&\(params), \(input), \(weights), \(output));")
+        }
+
+        let range = try ConvolutionSupport.floatActivationLiterals(g.options.activation, label: operands.label)
+        let params = context.constantStruct("params", type: "mg_fully_connected_f32_params", fields: [
+            "batches": "\(g.batches)", "depth": "\(g.depth)", "output_depth": "\(g.outputDepth)",
+            "activation_min": range.min, "activation_max": range.max,
+        ])
+        let weights = ConvolutionSupport.constPointer(operands.filterIndex, cType: "float", context: context)
+        let bias = ConvolutionSupport.constPointer(operands.biasIndex, cType: "float", context: context)
+        return LoweredOperator(kernelHeaders: ["mg_fully_connected.h"],
+                               statements: "mg_fully_connected_f32(&\(params), \(input), \(weights), \(bias), \(output));")
     }
 }

@@ -9,6 +9,7 @@ let package = Package(
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+        .package(url: "https://github.com/hummingbird-project/swift-mustache", from: "2.0.0"),
     ],
     targets: [
         // Typed tensors, operators and graphs: the value every stage hands to the next.
@@ -19,8 +20,10 @@ let package = Package(
         .target(name: "MicrogenCompiler", dependencies: ["MicrogenIR"]),
         // The C emitter: one lowering per kernel family, plus the model.c/model.h writer.
         .target(name: "MicrogenCodegen", dependencies: ["MicrogenIR", "MicrogenCompiler"]),
-        // Host-side tools: .npy files, the host C toolchain, reports.
-        .target(name: "MicrogenHost", dependencies: ["MicrogenIR", "MicrogenFrontend", "MicrogenCompiler", "MicrogenCodegen"]),
+        // Board descriptions, template rendering and project emission (firmware projects and the host program).
+        .target(name: "MicrogenProject", dependencies: ["MicrogenIR", "MicrogenCodegen", .product(name: "Mustache", package: "swift-mustache")]),
+        // Host-side tools: .npy files, the host C toolchain, the RPC driver and its transports, reports.
+        .target(name: "MicrogenHost", dependencies: ["MicrogenIR", "MicrogenFrontend", "MicrogenCompiler", "MicrogenCodegen", "MicrogenProject"]),
         .executableTarget(
             name: "microgen",
             dependencies: [
@@ -31,6 +34,8 @@ let package = Package(
         .testTarget(name: "MicrogenFrontendTests", dependencies: ["MicrogenFrontend"]),
         .testTarget(name: "MicrogenCompilerTests", dependencies: ["MicrogenCompiler", "MicrogenFrontend"]),
         .testTarget(name: "MicrogenCodegenTests", dependencies: ["MicrogenCodegen", "MicrogenFrontend"]),
+        .testTarget(name: "MicrogenProjectTests", dependencies: ["MicrogenProject"]),
+        .testTarget(name: "MicrogenHostTests", dependencies: ["MicrogenHost"]),
         .testTarget(name: "EndToEndTests", dependencies: ["MicrogenHost"]),
     ]
 )

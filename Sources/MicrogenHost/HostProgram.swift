@@ -51,7 +51,7 @@ public struct HostProgram: Sendable {
             let tensor = graph.tensors[tensorIndex]
             try checkInput(array, against: tensor, index: i)
             let path = scratch + "/input\(i).bin"
-            fm.createFile(atPath: path, contents: Data(array.data))
+            _ = fm.createFile(atPath: path, contents: Data(array.data))
             arguments.append(path)
         }
         for i in graph.outputs.indices { arguments.append(scratch + "/output\(i).bin") }

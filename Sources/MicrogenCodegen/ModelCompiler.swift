@@ -6,10 +6,13 @@ public struct CompileOptions: Sendable {
     public var name: String
     /// Where the kernel headers live (`templates/runtime/kernels`).
     public var kernelsDirectory: String
+    /// Fold standalone RELU/RELU6 into their producers (on by default; off to compare).
+    public var foldActivations: Bool
 
-    public init(name: String, kernelsDirectory: String) {
+    public init(name: String, kernelsDirectory: String, foldActivations: Bool = true) {
         self.name = name
         self.kernelsDirectory = kernelsDirectory
+        self.foldActivations = foldActivations
     }
 }
 
@@ -46,7 +49,8 @@ public enum ModelCompiler {
     /// Checks every operator, plans memory and emits C. Throws one error listing every
     /// unsupported operator configuration.
     public static func compile(_ original: Graph, options: CompileOptions) throws -> CompiledModel {
-        let aliased = removeAliasingOperators(original)
+        let folded = options.foldActivations ? foldStandaloneActivations(original) : original
+        let aliased = removeAliasingOperators(folded)
         let graph = aliased.graph
         let lowerings = try checkOperators(graph)
 

@@ -36,6 +36,6 @@ let package = Package(
         .testTarget(name: "MicrogenCodegenTests", dependencies: ["MicrogenCodegen", "MicrogenFrontend"]),
         .testTarget(name: "MicrogenProjectTests", dependencies: ["MicrogenProject"]),
         .testTarget(name: "MicrogenHostTests", dependencies: ["MicrogenHost"]),
-        .testTarget(name: "EndToEndTests", dependencies: ["MicrogenHost"]),
+        .testTarget(name: "EndToEndTests", dependencies: ["MicrogenHost", "MicrogenProject"]),
     ]
 )

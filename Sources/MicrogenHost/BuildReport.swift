@@ -1,5 +1,6 @@
 import Foundation
 import MicrogenIR
+import MicrogenProject
 import MicrogenCodegen
 
 /// `report.json`: what a build produced, as data. Keys are snake_case and sorted, so reports of the

@@ -1,5 +1,6 @@
 import Foundation
 import MicrogenIR
+import MicrogenProject
 import MicrogenCodegen
 
 /// A compiled model built into a native program for this machine, so it can be run on `.npy`

@@ -1,4 +1,5 @@
 import MicrogenIR
+import MicrogenProject
 import MicrogenCodegen
 
 /// The human-readable view of a compiled model: operators, tensors and the memory plan.

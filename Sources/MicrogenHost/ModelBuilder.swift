@@ -1,5 +1,6 @@
 import Foundation
 import MicrogenIR
+import MicrogenProject
 import MicrogenFrontend
 import MicrogenCodegen
 

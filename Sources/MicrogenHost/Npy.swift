@@ -1,5 +1,6 @@
 import Foundation
 import MicrogenIR
+import MicrogenProject
 
 /// An n-dimensional array as stored in a NumPy `.npy` file: little-endian, C order.
 public struct NpyArray: Sendable, Equatable {

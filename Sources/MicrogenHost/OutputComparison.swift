@@ -1,5 +1,6 @@
 import Foundation
 import MicrogenIR
+import MicrogenProject
 
 /// An output compared with its reference: exact for integers, within tolerance for floats.
 public struct OutputComparison: Sendable {

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import MicrogenIR
+import MicrogenProject
 
 @main
 struct Microgen: ParsableCommand {

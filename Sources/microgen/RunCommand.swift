@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import MicrogenIR
+import MicrogenProject
 import MicrogenHost
 
 struct RunCommand: ParsableCommand {

@@ -1,6 +1,7 @@
 import Foundation
 import XCTest
 @testable import MicrogenHost
+@testable import MicrogenProject
 
 /// The command line as a user meets it: bad input ends with status 1 and one clear message, never a crash.
 final class CommandLineTests: XCTestCase {

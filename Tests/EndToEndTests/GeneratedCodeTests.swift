@@ -2,6 +2,7 @@ import Foundation
 import XCTest
 import MicrogenIR
 @testable import MicrogenHost
+@testable import MicrogenProject
 
 /// Properties of the generated C itself: deterministic, warning-free on every compiler we target,
 /// and free of globals that would stop two models from sharing one program.

@@ -2,6 +2,7 @@ import Foundation
 import XCTest
 import MicrogenIR
 @testable import MicrogenHost
+@testable import MicrogenProject
 
 /// Every operator against single-operator models run through TensorFlow Lite Micro
 /// (Tests/Fixtures/ops, made by tools/refgen). int8 must match bit for bit; float32 within

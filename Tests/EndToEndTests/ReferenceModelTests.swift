@@ -2,6 +2,7 @@ import Foundation
 import XCTest
 import MicrogenIR
 @testable import MicrogenHost
+@testable import MicrogenProject
 
 /// The MLPerf Tiny models in shared/models against the TensorFlow Lite Micro vectors: every case's
 /// output, and for int8 cases 0 and 1 every intermediate tensor the manifest lists.

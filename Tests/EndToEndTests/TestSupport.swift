@@ -2,6 +2,7 @@ import Foundation
 import XCTest
 import MicrogenIR
 @testable import MicrogenHost
+@testable import MicrogenProject
 
 /// Paths the end-to-end tests read: the repository (from this file's location) and `shared/`
 /// beside it (`MICROGEN_SHARED` overrides).

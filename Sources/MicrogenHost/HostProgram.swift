@@ -26,7 +26,9 @@ public struct HostProgram: Sendable {
         }
         let executable = directory + "/\(model.name)_host"
         let compiler = ProcessInfo.processInfo.environment["CC"] ?? "cc"
-        var arguments = strictFlags + ["-I", directory, directory + "/\(model.name).c", harness, "-o", executable, "-lm"]
+        // MICROGEN_HOST_CFLAGS adds flags, e.g. -DMG_USE_DSP=1 to test the SIMD kernels' path on the host.
+        let extra = (ProcessInfo.processInfo.environment["MICROGEN_HOST_CFLAGS"] ?? "").split(separator: " ").map(String.init)
+        var arguments = strictFlags + extra + ["-I", directory, directory + "/\(model.name).c", harness, "-o", executable, "-lm"]
         if traces { arguments.insert("-DMG_TRACE", at: 0) }
         let result = try runProcess(compiler, arguments)
         guard result.status == 0 else {

@@ -34,7 +34,7 @@ let package = Package(
         .testTarget(name: "MicrogenFrontendTests", dependencies: ["MicrogenFrontend"]),
         .testTarget(name: "MicrogenCompilerTests", dependencies: ["MicrogenCompiler", "MicrogenFrontend"]),
         .testTarget(name: "MicrogenCodegenTests", dependencies: ["MicrogenCodegen", "MicrogenFrontend"]),
-        .testTarget(name: "MicrogenProjectTests", dependencies: ["MicrogenProject"]),
+        .testTarget(name: "MicrogenProjectTests", dependencies: ["MicrogenProject", "MicrogenFrontend", "MicrogenHost"]),
         .testTarget(name: "MicrogenHostTests", dependencies: ["MicrogenHost"]),
         .testTarget(name: "EndToEndTests", dependencies: ["MicrogenHost", "MicrogenProject"]),
     ]

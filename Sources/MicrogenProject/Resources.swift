@@ -29,4 +29,13 @@ public enum Resources {
     }
 
     public static func kernelsDirectory() throws -> String { try home() + "/templates/runtime/kernels" }
+
+    /// `templates/`: the project, port and runtime templates.
+    public static func templatesDirectory() throws -> String { try home() + "/templates" }
+
+    /// Board descriptions: `$MICROGEN_BOARDS` when set, else `boards/` next to `templates/`.
+    public static func boardsDirectory() throws -> String {
+        if let env = ProcessInfo.processInfo.environment["MICROGEN_BOARDS"], !env.isEmpty { return env }
+        return try home() + "/boards"
+    }
 }

@@ -1,0 +1,24 @@
+import Foundation
+import MicrogenIR
+
+/// The one QEMU command line microgen uses, shared by the Makefile's `qemu` target and the
+/// driver's QEMU transport (see ../shared/QEMU.md for why each option is there).
+public enum QemuCommand {
+    public static let program = "qemu-system-arm"
+
+    /// `-icount shift=0`: one instruction per virtual nanosecond, so counts are deterministic.
+    /// `-serial stdio` with `-display none -monitor none` (not `-nographic`): the UART alone is
+    /// on stdin/stdout, binary-clean, and QEMU holds input until the guest reads it.
+    /// Semihosting lets the firmware exit QEMU with a status (after a fault, say).
+    public static func arguments(machine: String, kernel: String, extra: [String] = []) -> [String] {
+        ["-M", machine, "-icount", "shift=0", "-display", "none", "-monitor", "none", "-serial", "stdio",
+         "-semihosting-config", "enable=on,target=native", "-kernel", kernel] + extra
+    }
+
+    public static func arguments(board: Board, kernel: String) throws -> [String] {
+        guard let qemu = board.qemu else {
+            throw MicrogenError(.invalidArgument, "board \(board.name) is real hardware: QEMU does not emulate it (emulated boards: cortex-m3, cortex-m4, cortex-m7, cortex-m33, cortex-m55)")
+        }
+        return arguments(machine: qemu.machine, kernel: kernel, extra: qemu.extraArguments)
+    }
+}

@@ -1,0 +1,70 @@
+import Foundation
+import XCTest
+import MicrogenIR
+import MicrogenCodegen
+import MicrogenHost
+@testable import MicrogenProject
+
+/// Shared helpers for the board, project and QEMU tests.
+enum ProjectTestSupport {
+    static let modelsDirectory = "/work/shared/models"
+
+    static func modelPath(_ name: String) -> String { modelsDirectory + "/" + name + ".tflite" }
+
+    private static let cacheLock = NSLock()
+    nonisolated(unsafe) private static var compiled: [String: CompiledModel] = [:]
+
+    /// Compiles a reference model once per test run.
+    static func compile(_ name: String) throws -> CompiledModel {
+        let path = modelPath(name)
+        guard FileManager.default.fileExists(atPath: path) else { throw XCTSkip("model \(path) not available") }
+        cacheLock.lock()
+        defer { cacheLock.unlock() }
+        if let model = compiled[name] { return model }
+        let model = try ModelBuilder.compile(path: path)
+        compiled[name] = model
+        return model
+    }
+
+    static func requireTools(_ tools: [String]) throws {
+        for tool in tools {
+            let result = try runProcess("sh", ["-c", "command -v \(tool)"])
+            if result.status != 0 { throw XCTSkip("\(tool) is not installed") }
+        }
+    }
+
+    static func scratchDirectory(_ label: String) throws -> String {
+        let path = FileManager.default.temporaryDirectory.appendingPathComponent("microgen-\(label)-\(UUID().uuidString.prefix(8))").path
+        try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
+        return path
+    }
+}
+
+extension ProjectTestSupport {
+    /// Emits `model` for `board` into a fresh directory and builds it warning-free.
+    static func buildProject(model: CompiledModel, board: Board, label: String,
+                             options: ProjectOptions = ProjectOptions()) throws -> FirmwareBuild {
+        let dir = try scratchDirectory(label)
+        let project = try ProjectEmitter.emit(model: model, board: board, to: dir, options: options)
+        return try ProjectBuilder.build(project, extraCFlags: ["-Werror"])
+    }
+}
+
+extension ProjectTestSupport {
+    /// A board's project with `main.c` replaced by `mainSource` (which may use mg_port.h and
+    /// mg_cortexm.h), built. The model is still there but unused; the linker drops it.
+    static func buildCustomFirmware(board: Board, mainSource: String, label: String) throws -> FirmwareBuild {
+        let model = try compile("kws_ref_model")
+        let dir = try scratchDirectory(label)
+        let project = try ProjectEmitter.emit(model: model, board: board, to: dir)
+        try mainSource.write(toFile: dir + "/main.c", atomically: true, encoding: .utf8)
+        return try ProjectBuilder.build(project, extraCFlags: ["-Werror"])
+    }
+
+    /// Runs a firmware that ends on its own (semihosting exit) and returns its UART output and
+    /// QEMU's exit status.
+    static func runToExit(board: Board, kernel: String) throws -> (output: String, status: Int32) {
+        let result = try runProcess("timeout", ["30", QemuCommand.program] + QemuCommand.arguments(board: board, kernel: kernel))
+        return (result.standardOutput, result.status)
+    }
+}

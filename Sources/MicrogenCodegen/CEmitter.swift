@@ -36,7 +36,7 @@ struct CEmitter {
         return "((\(t.dataType.cType) *)(arena + \(tensorOffsets[tensor] ?? 0)))"
     }
 
-    func emit(kernelsDirectory: String) throws -> (files: [(name: String, contents: String)], weightsBytes: Int) {
+    func emit(kernelsDirectory: String) throws -> (files: [(name: String, contents: String)], weightsBytes: Int, buildID: UInt32) {
         var operatorDeclarations: [String] = []
         var runBody = ""
         var headers: [String] = []
@@ -78,7 +78,7 @@ struct CEmitter {
         let sourceText = source(headers: headers, constants: constants, declarations: operatorDeclarations, runBody: runBody)
         let buildID = fnv1a(sourceText + kernelFiles.map(\.contents).joined())
         let files: [(name: String, contents: String)] = [("\(name).h", header(buildID: buildID)), ("\(name).c", sourceText)] + kernelFiles
-        return (files, weightsBytes)
+        return (files, weightsBytes, buildID)
     }
 
     /// Tensors that are other names (RESHAPE/SQUEEZE outputs) for each tensor's storage, so traces cover them.

@@ -2,6 +2,7 @@ import Foundation
 import MicrogenIR
 import MicrogenProject
 import MicrogenCodegen
+import MicrogenProject
 
 /// `report.json`: what a build produced, as data. Keys are snake_case and sorted, so reports of the
 /// same model diff cleanly.
@@ -35,9 +36,41 @@ public struct BuildReport: Codable, Sendable {
     public var inputs: [TensorInfo]
     public var outputs: [TensorInfo]
     public var operators: [OperatorRow]
+    /// Sizes from the ELF, when a firmware project was built.
+    public var firmware: Firmware?
+
+    public struct Firmware: Codable, Sendable {
+        public var board: String
+        public var textBytes: UInt64
+        public var rodataBytes: UInt64
+        public var dataBytes: UInt64
+        public var bssBytes: UInt64
+        public var stackBytes: UInt64
+        /// .text + .rodata + .data: what the flash holds.
+        public var flashBytes: UInt64
+        /// .data + .bss + arena + stack.
+        public var ramBytes: UInt64
+
+        public init(board: String, size: FirmwareSize) {
+            self.board = board
+            textBytes = size.text
+            rodataBytes = size.rodata
+            dataBytes = size.data
+            bssBytes = size.bss
+            stackBytes = size.stack
+            flashBytes = size.flash
+            ramBytes = size.ram
+        }
+
+        enum CodingKeys: String, CodingKey {
+            case board
+            case textBytes = "text_bytes", rodataBytes = "rodata_bytes", dataBytes = "data_bytes", bssBytes = "bss_bytes"
+            case stackBytes = "stack_bytes", flashBytes = "flash_bytes", ramBytes = "ram_bytes"
+        }
+    }
 
     enum CodingKeys: String, CodingKey {
-        case model, name, macs, inputs, outputs, operators
+        case model, name, macs, inputs, outputs, operators, firmware
         case arenaBytes = "arena_bytes"
         case arenaLowerBoundBytes = "arena_lower_bound_bytes"
         case weightsBytes = "weights_bytes"

@@ -83,15 +83,6 @@ public struct HostProgram: Sendable {
         return NpyArray(dataType: tensor.dataType, shape: tensor.shape, data: [UInt8](data))
     }
 
-    private func checkInput(_ array: NpyArray, against tensor: Tensor, index: Int) throws {
-        guard array.dataType == tensor.dataType else {
-            throw MicrogenError(.invalidArgument, "input \(index) (\"\(tensor.name)\") is \(tensor.dataType) but the .npy holds \(array.dataType)")
-        }
-        guard array.elementCount == tensor.elementCount else {
-            throw MicrogenError(.invalidArgument, "input \(index) (\"\(tensor.name)\") has shape \(tensor.shape.shapeString) but the .npy has shape \(array.shape.shapeString)")
-        }
-    }
-
     static func harnessSource(_ model: CompiledModel) -> String {
         let m = "MG_\(model.name.uppercased())"
         let inputs = model.graph.inputs.count, outputs = model.graph.outputs.count

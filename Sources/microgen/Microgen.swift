@@ -16,9 +16,11 @@ struct Microgen: ParsableCommand {
           microgen inspect kws.tflite
           microgen build kws.tflite --emit library --output out/kws
           microgen run kws.tflite --board host --input in.npy --output out.npy
+          microgen build kws.tflite --board cortex-m7 --output out/kws-m7
+          microgen profile kws.tflite --board cortex-m7
         """,
         version: "0.1.0",
-        subcommands: [BuildCommand.self, RunCommand.self, InspectCommand.self]
+        subcommands: [BuildCommand.self, RunCommand.self, ProfileCommand.self, InspectCommand.self, BoardsCommand.self, BenchCommand.self]
     )
 }
 

@@ -7,19 +7,24 @@ import MicrogenHost
 struct RunCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "run",
-        abstract: "Build a model for a board, run it on inputs, and write or check the outputs.",
+        abstract: "Run a model on a board over RPC, and write or check its outputs.",
         discussion: """
-        On --board host the generated C is compiled with the host C compiler ($CC, default cc)
-        and run as a native program. Inputs and outputs are NumPy .npy files whose dtype matches
-        the model (int8 or float32) and whose element count matches the tensor.
+        Builds the model for the board, starts it (a native program for --board host, QEMU for an
+        emulated board, or a real board on --port), checks over RPC that the device runs this model
+        with these input types and shapes, uploads the inputs, runs, and reads the outputs back.
+        Inputs and outputs are NumPy .npy files (int8 or float32, as the model says).
 
-        With --expect, the outputs are compared with reference .npy files: int8 must match exactly,
-        float32 within 1e-4 relative or 1e-5 absolute. The max difference and the mismatch count
-        are printed, and the exit status is 1 on a mismatch.
+        With --expect (or expected outputs in --cases) the outputs are compared: int8 must match
+        exactly, float32 within 1e-4 relative or 1e-5 absolute. The max difference and mismatch
+        count are printed, and the exit status is 1 on any mismatch.
+
+        --cases DIR runs every caseK_input0.npy (caseK_input1.npy, ...) in DIR in one session and
+        compares with caseK_output0.npy where present: the layout of shared/models/vectors.
 
         Examples:
           microgen run kws.tflite --board host --input in.npy --output out.npy
-          microgen run kws.tflite --board host --input in.npy --expect ref.npy
+          microgen run kws.tflite --board cortex-m7 --input in.npy --expect ref.npy
+          microgen run kws.tflite --board cortex-m4 --cases vectors/kws_ref_model
           microgen run kws.tflite --board host --input in.npy --dump-intermediates dump/
         """
     )
@@ -27,8 +32,7 @@ struct RunCommand: ParsableCommand {
     @Argument(help: "The model file (.tflite).")
     var model: String
 
-    @Option(help: "The board to run on. Available now: host.")
-    var board: String = "host"
+    @OptionGroup var device: DeviceOptions
 
     @Option(name: .shortAndLong, help: "An input .npy, once per model input, in order.")
     var input: [String] = []
@@ -39,63 +43,107 @@ struct RunCommand: ParsableCommand {
     @Option(help: "A reference .npy to compare each output with, in order.")
     var expect: [String] = []
 
-    @Option(help: "Write every operator's output tensor to this directory as t<tensor-index>.npy.")
+    @Option(help: "A directory of cases (caseK_input0.npy, and caseK_output0.npy to compare with).")
+    var cases: String?
+
+    @Option(help: "Host board only: write every operator's output tensor to this directory as t<tensor-index>.npy.")
     var dumpIntermediates: String?
 
-    @Option(help: "Keep the generated C and the host program in this directory (default: a temporary one).")
-    var buildDir: String?
-
-    @Option(help: "The C name of the model (default: from the file name).")
-    var name: String?
+    func validate() throws {
+        if cases != nil && (!input.isEmpty || !expect.isEmpty || !output.isEmpty) {
+            throw ValidationError("give either --cases or --input/--output/--expect, not both")
+        }
+        if cases == nil && input.isEmpty { throw ValidationError("give --input (once per model input) or --cases DIR") }
+        if dumpIntermediates != nil && device.board != "host" { throw ValidationError("--dump-intermediates works on --board host only") }
+    }
 
     func run() throws {
         try reportingErrors {
-            guard board == "host" else {
-                throw MicrogenError(.invalidArgument, "board '\(board)' is not supported yet; available: host")
+            let progress = ProgressLine()
+            if let dumpIntermediates {
+                try dump(to: dumpIntermediates)
+                return
             }
-            let compiled = try ModelBuilder.compile(path: model, name: name)
-            let graph = compiled.graph
-            guard input.count == graph.inputs.count else {
-                throw MicrogenError(.invalidArgument, "\(model) has \(graph.inputs.count) input(s); give --input once for each (got \(input.count))")
-            }
-            guard output.count <= graph.outputs.count, expect.count <= graph.outputs.count else {
-                throw MicrogenError(.invalidArgument, "\(model) has \(graph.outputs.count) output(s); too many --output or --expect")
-            }
-            let inputs = try input.map { try Npy.read(path: $0) }
-            let references = try expect.map { try Npy.read(path: $0) }
-
-            let fm = FileManager.default
-            let directory = buildDir ?? fm.temporaryDirectory.appendingPathComponent("microgen-host-\(UUID().uuidString)").path
-            defer { if buildDir == nil { try? fm.removeItem(atPath: directory) } }
-            let program = try HostProgram.build(compiled, in: directory, traces: dumpIntermediates != nil)
-            let traceDirectory = dumpIntermediates.map { _ in directory + "/trace" }
-            let outputs = try program.run(inputs, traceDirectory: traceDirectory)
-
-            for (array, path) in zip(outputs, output) { try Npy.write(array, path: path) }
-            if let dumpIntermediates, let traceDirectory { try saveTraces(program, from: traceDirectory, to: dumpIntermediates) }
-
-            var failed = false
-            for (i, reference) in references.enumerated() {
-                let comparison = try OutputComparison(actual: outputs[i], expected: reference)
-                print("output \(i): \(comparison.summary)")
-                failed = failed || !comparison.passed
-            }
-            if output.isEmpty && expect.isEmpty {
-                for (i, array) in outputs.enumerated() {
-                    let values = array.doubles()
-                    let shown = values.prefix(16).map { array.dataType == .float32 ? String(format: "%.6g", $0) : String(Int($0)) }
-                    print("output \(i) \(array.dataType) \(array.shape.shapeString): [\(shown.joined(separator: ", "))\(values.count > 16 ? ", ..." : "")]")
+            let runCases = try cases.map(loadCases) ?? [RunCase(label: "", inputs: try input.map { try Npy.read(path: $0) },
+                                                                expected: try expect.map { try Npy.read(path: $0) })]
+            var failed = 0
+            try device.withConnection(model: model, progress: progress) { connection in
+                let (unitName, perTick) = connection.unit
+                for (k, runCase) in runCases.enumerated() {
+                    if runCases.count > 1 { progress.step("case \(k + 1) of \(runCases.count)") }
+                    let result = try connection.infer(runCase.inputs)
+                    let label = runCase.label.isEmpty ? "" : "\(runCase.label) "
+                    if cases == nil {
+                        for (array, path) in zip(result.outputs, output) { try Npy.write(array, path: path) }
+                    }
+                    for (i, reference) in runCase.expected.enumerated() {
+                        let comparison = try OutputComparison(actual: result.outputs[i], expected: reference)
+                        print("\(label)output \(i): \(comparison.summary)")
+                        if !comparison.passed { failed += 1 }
+                    }
+                    if runCase.expected.isEmpty && output.isEmpty {
+                        for (i, array) in result.outputs.enumerated() { print("\(label)output \(i) \(describe(array))") }
+                    }
+                    let count = Double(result.timings.totalTicks) * perTick / Double(max(result.timings.runs, 1))
+                    print("\(label)\(grouped(Int(count.rounded()))) \(unitName) per inference on \(connection.boardName)")
                 }
             }
-            if failed { throw ExitCode.failure }
+            if runCases.count > 1 { print("\(runCases.count - failed) of \(runCases.count) cases match") }
+            if failed > 0 { throw ExitCode.failure }
         }
     }
 
-    private func saveTraces(_ program: HostProgram, from traceDirectory: String, to destination: String) throws {
-        try? FileManager.default.createDirectory(atPath: destination, withIntermediateDirectories: true)
-        let tensors = program.model.graph.tensors.indices
+    struct RunCase {
+        var label: String
+        var inputs: [NpyArray]
+        var expected: [NpyArray]
+    }
+
+    /// caseK_inputN.npy and caseK_outputN.npy files, K and N from 0 up.
+    private func loadCases(_ directory: String) throws -> [RunCase] {
+        let fm = FileManager.default
+        var result: [RunCase] = []
+        while true {
+            let k = result.count
+            func files(_ kind: String) -> [String] {
+                var paths: [String] = []
+                while fm.fileExists(atPath: "\(directory)/case\(k)_\(kind)\(paths.count).npy") { paths.append("\(directory)/case\(k)_\(kind)\(paths.count).npy") }
+                return paths
+            }
+            let inputs = files("input")
+            if inputs.isEmpty { break }
+            result.append(RunCase(label: "case \(k):", inputs: try inputs.map { try Npy.read(path: $0) },
+                                  expected: try files("output").map { try Npy.read(path: $0) }))
+        }
+        guard !result.isEmpty else {
+            throw MicrogenError(.invalidArgument, "no case0_input0.npy in \(directory)")
+        }
+        return result
+    }
+
+    private func describe(_ array: NpyArray) -> String {
+        let values = array.doubles()
+        let shown = values.prefix(16).map { array.dataType == .float32 ? String(format: "%.6g", $0) : String(Int($0)) }
+        return "\(array.dataType) \(array.shape.shapeString): [\(shown.joined(separator: ", "))\(values.count > 16 ? ", ..." : "")]"
+    }
+
+    /// The host board's debug build: every operator's output written as it is produced.
+    private func dump(to destination: String) throws {
+        let compiled = try ModelBuilder.compile(path: model, name: device.name)
+        let inputs = try input.map { try Npy.read(path: $0) }
+        let fm = FileManager.default
+        let directory = device.buildDir ?? fm.temporaryDirectory.appendingPathComponent("microgen-trace-\(UUID().uuidString)").path
+        defer { if device.buildDir == nil { try? fm.removeItem(atPath: directory) } }
+        let program = try HostProgram.build(compiled, in: directory, traces: true)
+        let traceDirectory = directory + "/trace"
+        let outputs = try program.run(inputs, traceDirectory: traceDirectory)
+        for (array, path) in zip(outputs, output) { try Npy.write(array, path: path) }
+        for (i, path) in expect.enumerated() {
+            print("output \(i): \(try OutputComparison(actual: outputs[i], expected: Npy.read(path: path)).summary)")
+        }
+        try fm.createDirectory(atPath: destination, withIntermediateDirectories: true)
         var written = 0
-        for index in tensors {
+        for index in compiled.graph.tensors.indices {
             guard let array = program.tracedTensor(index, in: traceDirectory) else { continue }
             try Npy.write(array, path: destination + "/t\(index).npy")
             written += 1

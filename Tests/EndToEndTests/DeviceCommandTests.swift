@@ -1,0 +1,93 @@
+import Foundation
+import XCTest
+@testable import MicrogenHost
+@testable import MicrogenProject
+
+/// `microgen run` and `microgen profile` over RPC, on the host board and on an emulated board.
+final class DeviceCommandTests: XCTestCase {
+    private func microgen(_ arguments: [String]) throws -> ProcessResult {
+        try runProcess(GeneratedCodeTests.microgen, arguments)
+    }
+
+    /// Every int8 vector case of every MLPerf Tiny model, through RPC on the host board, bit for bit.
+    func testRunOverRPCMatchesEveryInt8VectorOnTheHostBoard() throws {
+        for model in ["kws_ref_model", "vww_96_int8", "pretrainedResnet_quant", "ad01_int8"] {
+            let result = try microgen(["run", TestPaths.models + "/\(model).tflite", "--board", "host", "--cases", TestPaths.models + "/vectors/\(model)"])
+            XCTAssertEqual(result.status, 0, "\(model): \(result.standardOutput)\(result.standardError)")
+            XCTAssertTrue(result.standardOutput.contains("5 of 5 cases match"), "\(model): \(result.standardOutput)")
+            XCTAssertFalse(result.standardOutput.contains("MISMATCH"))
+        }
+    }
+
+    func testRunOnAnEmulatedBoardWritesTheOutput() throws {
+        let scratch = try TestPaths.temporaryDirectory("run-m4")
+        defer { try? FileManager.default.removeItem(atPath: scratch) }
+        let vectors = TestPaths.models + "/vectors/kws_ref_model"
+        let result = try microgen(["run", TestPaths.models + "/kws_ref_model.tflite", "--board", "cortex-m4", "--input", vectors + "/case3_input0.npy",
+                                   "--output", scratch + "/out.npy", "--expect", vectors + "/case3_output0.npy"])
+        XCTAssertEqual(result.status, 0, result.standardOutput + result.standardError)
+        XCTAssertTrue(result.standardOutput.contains("instructions per inference on cortex-m4"), result.standardOutput)
+        XCTAssertEqual(try Npy.read(path: scratch + "/out.npy"), try Npy.read(path: vectors + "/case3_output0.npy"))
+    }
+
+    struct Profile: Decodable {
+        struct Row: Decodable { var index: Int; var kind: String; var macs: Int; var total: Double }
+        var model: String
+        var board: String
+        var runs: Int
+        var unit: String
+        var total: Double
+        var stack_high_water_bytes: Int?
+        var operators: [Row]
+    }
+
+    private func profile(_ board: String, runs: Int = 1) throws -> Profile {
+        let result = try microgen(["profile", TestPaths.models + "/kws_ref_model.tflite", "--board", board, "--format", "json", "--runs", String(runs)])
+        XCTAssertEqual(result.status, 0, result.standardError)
+        return try JSONDecoder().decode(Profile.self, from: Data(result.standardOutput.utf8))
+    }
+
+    /// On QEMU the profile is deterministic, counts instructions, and its operators add up to the total.
+    func testProfileOnCortexM7IsDeterministicAndAddsUp() throws {
+        let first = try profile("cortex-m7"), second = try profile("cortex-m7")
+        XCTAssertEqual(first.unit, "instructions")
+        XCTAssertEqual(first.total, second.total)
+        XCTAssertEqual(first.operators.map(\.total), second.operators.map(\.total))
+        XCTAssertEqual(first.operators.count, 12)
+        XCTAssertEqual(first.operators.map(\.kind).filter { $0 == "CONV_2D" }.count, 5)
+        let sum = first.operators.map(\.total).reduce(0, +)
+        XCTAssertLessThanOrEqual(abs(sum - first.total) / first.total, 0.02, "operators sum to \(sum) of \(first.total)")
+        XCTAssertGreaterThan(first.stack_high_water_bytes ?? 0, 0)
+    }
+
+    func testProfileOnTheHostBoardAddsUp() throws {
+        let report = try profile("host", runs: 5)
+        XCTAssertEqual(report.unit, "ns")
+        XCTAssertEqual(report.runs, 5)
+        let sum = report.operators.map(\.total).reduce(0, +)
+        XCTAssertLessThanOrEqual(abs(sum - report.total) / report.total, 0.02, "operators sum to \(sum) of \(report.total)")
+    }
+
+    func testProfileWritesTableCsvAndChart() throws {
+        let scratch = try TestPaths.temporaryDirectory("chart")
+        defer { try? FileManager.default.removeItem(atPath: scratch) }
+        let model = TestPaths.models + "/ad01_int8.tflite"
+        let table = try microgen(["profile", model, "--board", "cortex-m7", "--chart", scratch + "/ad01.svg"])
+        XCTAssertEqual(table.status, 0, table.standardError)
+        XCTAssertTrue(table.standardOutput.contains("FULLY_CONNECTED") && table.standardOutput.contains("instructions"), table.standardOutput)
+        let svg = try String(contentsOfFile: scratch + "/ad01.svg", encoding: .utf8)
+        XCTAssertTrue(svg.hasPrefix("<svg") && svg.components(separatedBy: "<rect").count == 11, "one bar per operator plus the background")
+        let csv = try microgen(["profile", model, "--board", "host", "--format", "csv"])
+        XCTAssertEqual(csv.standardOutput.split(separator: "\n").count, 12, csv.standardOutput)
+    }
+
+    func testUnknownBoardAndRealBoardWithoutPortAreClearErrors() throws {
+        let model = TestPaths.models + "/ad01_int8.tflite", input = TestPaths.models + "/vectors/ad01_int8/case0_input0.npy"
+        let unknown = try microgen(["run", model, "--board", "cortex-m99", "--input", input])
+        XCTAssertEqual(unknown.status, 1)
+        XCTAssertTrue(unknown.standardError.contains("cortex-m7"), "the error should list the known boards: \(unknown.standardError)")
+        let real = try microgen(["run", model, "--board", "nucleo-h743zi", "--input", input])
+        XCTAssertEqual(real.status, 1)
+        XCTAssertTrue(real.standardError.contains("--port"), real.standardError)
+    }
+}

@@ -20,6 +20,12 @@ public protocol KernelLowering: Sendable {
     /// Scratch bytes the kernel needs while it runs (0 for most).
     func scratchBytes(_ op: Operator, in graph: Graph) -> Int
 
+    /// The input position whose buffer the output may overwrite when that input dies at this
+    /// operator, or nil (the default). Only where the output has that input's byte size and
+    /// layout, and the kernel never reads an element of that input after writing the output
+    /// element at the same position (elementwise kernels read element i before writing it).
+    func inPlaceInput(_ op: Operator, in graph: Graph) -> Int?
+
     /// The C for this operator. Constants go through `context` so names stay unique and
     /// deterministic; `context.pointer(_:)` gives every tensor's C expression.
     func lower(_ op: Operator, context: EmitContext) throws -> LoweredOperator
@@ -28,6 +34,7 @@ public protocol KernelLowering: Sendable {
 extension KernelLowering {
     public func macs(_ op: Operator, in graph: Graph) -> Int { 0 }
     public func scratchBytes(_ op: Operator, in graph: Graph) -> Int { 0 }
+    public func inPlaceInput(_ op: Operator, in graph: Graph) -> Int? { nil }
 }
 
 /// The C an operator lowers to.

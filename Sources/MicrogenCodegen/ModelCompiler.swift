@@ -8,11 +8,14 @@ public struct CompileOptions: Sendable {
     public var kernelsDirectory: String
     /// Fold standalone RELU/RELU6 into their producers (on by default; off to compare).
     public var foldActivations: Bool
+    /// Let elementwise operators overwrite an input that dies there (on by default; off to compare).
+    public var inPlace: Bool
 
-    public init(name: String, kernelsDirectory: String, foldActivations: Bool = true) {
+    public init(name: String, kernelsDirectory: String, foldActivations: Bool = true, inPlace: Bool = true) {
         self.name = name
         self.kernelsDirectory = kernelsDirectory
         self.foldActivations = foldActivations
+        self.inPlace = inPlace
     }
 }
 
@@ -41,6 +44,8 @@ public struct CompiledModel: Sendable {
     public var weightsBytes: Int
     /// File name → contents, in a fixed order.
     public var files: [(name: String, contents: String)]
+    /// FNV-1a of the generated sources (`MG_<NAME>_BUILD_ID`): the device reports it in INFO.
+    public var buildID: UInt32
 
     public var macs: Int { operators.reduce(0) { $0 + $1.macs } }
 }
@@ -50,32 +55,32 @@ public enum ModelCompiler {
     /// unsupported operator configuration.
     public static func compile(_ original: Graph, options: CompileOptions) throws -> CompiledModel {
         let folded = options.foldActivations ? foldStandaloneActivations(original) : original
-        let aliased = removeAliasingOperators(folded)
+        let aliased = chooseOperatorOrder(removeAliasingOperators(folded), scratchBytes: scratchBytes, inPlaceInput: options.inPlace ? inPlaceInput : { _, _ in nil })
         let graph = aliased.graph
         let lowerings = try checkOperators(graph)
 
         let scratch = zip(graph.operators, lowerings).map { op, lowering in lowering.scratchBytes(op, in: graph) }
-        let requests = bufferRequests(aliased, scratch: scratch)
-        let plan = planMemory(requests)
+        let inPlace = options.inPlace ? zip(graph.operators, lowerings).map { op, lowering in lowering.inPlaceInput(op, in: graph) } : []
+        let buffers = BufferAssignment(aliased, scratch: scratch, inPlaceInputs: inPlace)
+        let plan = buffers.plan()
 
         var tensorOffsets: [Int: Int] = [:]
         for (index, tensor) in graph.tensors.enumerated() where !tensor.isConstant {
-            if let offset = plan.offsets[aliased.root(index)] { tensorOffsets[index] = offset }
+            if let buffer = buffers.buffer(of: index), let offset = plan.offsets[buffer] { tensorOffsets[index] = offset }
         }
-        let scratchIDBase = graph.tensors.count
         var operators: [CompiledOperator] = []
         for (i, op) in graph.operators.enumerated() {
             operators.append(CompiledOperator(
                 index: i, kind: op.kind, inputs: op.inputs, outputs: op.outputs,
                 macs: lowerings[i].macs(op, in: graph), scratchBytes: scratch[i],
-                scratchOffset: scratch[i] > 0 ? plan.offsets[scratchIDBase + i] : nil))
+                scratchOffset: scratch[i] > 0 ? plan.offsets[buffers.scratchBufferID(forOperator: i)] : nil))
         }
         let emitter = CEmitter(name: options.name, aliases: aliased, tensorOffsets: tensorOffsets,
                                arenaSize: plan.arenaSize, operators: operators, lowerings: lowerings)
         let emitted = try emitter.emit(kernelsDirectory: options.kernelsDirectory)
         return CompiledModel(name: options.name, prefix: emitter.prefix, graph: graph, aliases: aliased, plan: plan,
                              tensorOffsets: tensorOffsets, operators: operators, weightsBytes: emitted.weightsBytes,
-                             files: emitted.files)
+                             files: emitted.files, buildID: emitted.buildID)
     }
 
     /// The lowering of every operator, or one error naming every operator that cannot be lowered.
@@ -103,32 +108,14 @@ public enum ModelCompiler {
         return lowerings
     }
 
-    /// Every activation buffer (aliases merged into the buffer they share) and every scratch buffer,
-    /// with the span of operators it must survive.
-    static func bufferRequests(_ aliased: AliasedGraph, scratch: [Int]) -> [BufferRequest] {
-        let graph = aliased.graph
-        let lastStep = max(graph.operators.count - 1, 0)
-        var spans: [Int: (first: Int, last: Int, size: Int)] = [:]
-        func touch(_ tensor: Int, at step: Int) {
-            guard tensor >= 0, !graph.tensors[tensor].isConstant else { return }
-            let root = aliased.root(tensor)
-            let size = graph.tensors[root].byteCount
-            if let span = spans[root] {
-                spans[root] = (min(span.first, step), max(span.last, step), span.size)
-            } else {
-                spans[root] = (step, step, size)
-            }
-        }
-        for t in graph.inputs { touch(t, at: 0) }
-        for (i, op) in graph.operators.enumerated() {
-            for t in op.inputs { touch(t, at: i) }
-            for t in op.outputs { touch(t, at: i) }
-        }
-        for t in graph.outputs { touch(t, at: lastStep) }
-        var requests = spans.map { BufferRequest(id: $0.key, size: max($0.value.size, 1), firstUse: $0.value.first, lastUse: $0.value.last) }
-        for (i, bytes) in scratch.enumerated() where bytes > 0 {
-            requests.append(BufferRequest(id: graph.tensors.count + i, size: bytes, firstUse: i, lastUse: i))
-        }
-        return requests.sorted { $0.id < $1.id }
+    /// The input an operator may overwrite and the scratch it needs, as its kernel lowering says,
+    /// for the operator order search (which runs before the operators are checked; both answer 0
+    /// or nil for an operator they cannot lower).
+    static func inPlaceInput(_ op: Operator, in graph: Graph) -> Int? {
+        LoweringRegistry.lowering(for: op.kind)?.inPlaceInput(op, in: graph)
+    }
+
+    static func scratchBytes(_ op: Operator, in graph: Graph) -> Int {
+        LoweringRegistry.lowering(for: op.kind)?.scratchBytes(op, in: graph) ?? 0
     }
 }

@@ -31,6 +31,9 @@ public struct BuildReport: Codable, Sendable {
     public var name: String
     public var arenaBytes: Int
     public var arenaLowerBoundBytes: Int
+    /// The planning algorithm whose plan was kept, and whether it is proved optimal.
+    public var planner: String
+    public var plannerProvedOptimal: Bool
     public var weightsBytes: Int
     public var macs: Int
     public var inputs: [TensorInfo]
@@ -73,6 +76,8 @@ public struct BuildReport: Codable, Sendable {
         case model, name, macs, inputs, outputs, operators, firmware
         case arenaBytes = "arena_bytes"
         case arenaLowerBoundBytes = "arena_lower_bound_bytes"
+        case planner
+        case plannerProvedOptimal = "planner_proved_optimal"
         case weightsBytes = "weights_bytes"
     }
 
@@ -88,6 +93,8 @@ public struct BuildReport: Codable, Sendable {
         name = compiled.name
         arenaBytes = compiled.plan.arenaSize
         arenaLowerBoundBytes = compiled.plan.lowerBound
+        planner = "\(compiled.plan.algorithm)"
+        plannerProvedOptimal = compiled.plan.provedOptimal
         weightsBytes = compiled.weightsBytes
         macs = compiled.macs
         inputs = graph.inputs.map(info)

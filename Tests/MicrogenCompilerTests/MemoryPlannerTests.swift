@@ -15,6 +15,7 @@ final class MemoryPlannerTests: XCTestCase {
             }
         }
         XCTAssertGreaterThanOrEqual(plan.arenaSize, plan.lowerBound, file: file, line: line)
+        XCTAssertNil(validate(plan, requests, alignment: alignment), file: file, line: line)
     }
 
     func testChainReusesMemory() {
@@ -24,6 +25,7 @@ final class MemoryPlannerTests: XCTestCase {
         assertValid(requests, plan)
         XCTAssertEqual(plan.lowerBound, 200)
         XCTAssertEqual(plan.arenaSize, 224) // 100 rounded up to 112, plus 100, rounded to 16
+        XCTAssertTrue(plan.provedOptimal) // two live buffers need 112 + 100 bytes, 224 once aligned
     }
 
     func testBuffersAliveTogetherDoNotOverlap() {

@@ -25,6 +25,12 @@ public struct ActivationLowering: KernelLowering {
         }
     }
 
+    /// Every kernel here reads element i before it writes element i, and input and output have
+    /// the same type and element count, so the output may overwrite a dying input.
+    public func inPlaceInput(_ op: Operator, in graph: Graph) -> Int? {
+        (try? ActivationPlan(op, graph: graph, operatorIndex: nil)) != nil ? 0 : nil
+    }
+
     public func lower(_ op: Operator, context: EmitContext) throws -> LoweredOperator {
         let plan = try ActivationPlan(op, graph: context.graph, operatorIndex: context.operatorIndex)
         let input = context.pointer(op.inputs[0])

@@ -55,8 +55,121 @@ public struct ConvLowering: KernelLowering {
         return g.batches * g.outputH * g.outputW * g.outputC * g.filterH * g.filterW * g.filterInC
     }
 
+    /// How `mg_conv_fast.h` gathers an int8 convolution's patches.
+    private struct Gather {
+        var groups: Int
+        var mode: String
+        /// The byte buffer (a row or a whole patch assembled with padding), 0 if unused.
+        var rowBytes: Int
+        var rowBytesAligned: Int { (rowBytes + 3) / 4 * 4 }
+    }
+
+    /// nil for the configurations the fast kernel does not cover (grouped convolution, float).
+    private func gather(_ g: Geometry) -> Gather? {
+        guard g.operands.isQuantized, g.filterInC == g.inputC else { return nil }
+        let groups = (g.filterH * g.filterW * g.inputC + 3) / 4
+        let rowLength = g.filterW * g.inputC
+        if g.filterH == 1, g.filterW == 1, g.rows.total == 0, g.columns.total == 0, g.inputC % 4 == 0 {
+            return Gather(groups: groups, mode: "MG_CONV_GATHER_POINT", rowBytes: 0)
+        }
+        if rowLength % 4 == 0 {
+            return Gather(groups: groups, mode: "MG_CONV_GATHER_ROWS", rowBytes: rowLength)
+        }
+        return Gather(groups: groups, mode: "MG_CONV_GATHER_PATCH", rowBytes: 4 * groups)
+    }
+
+    /// Everything the fast kernel is given, chosen once for scratchBytes and lower alike.
+    private struct FastDesign {
+        var gather: Gather
+        var requant: PackedRequantization
+        /// Flash order: per channel pair, per group, 4 bytes of each channel.
+        var weights: [Int8]
+        /// One per channel, padded to an even count.
+        var bias: [Int32]
+        var blockPixels: Int
+        var scratchBytes: Int
+    }
+
+    /// The block scheme (weights widened once per block of pixels, 10 instructions per group of
+    /// 16 multiply-adds) when the arena has room for a block of at least this many pixels beside
+    /// the operator's tensors; otherwise the "times 256" form (12, two patches of scratch).
+    private static let minimumBlock = 8
+    /// At most this many bytes of patches per block.
+    private static let patchBudget = 8192
+
+    private func design(_ g: Geometry, op: Operator, graph: Graph) throws -> FastDesign? {
+        guard let gather = gather(g) else { return nil }
+        let operands = g.operands
+        let inputQ = operands.input.quantization!, outputQ = operands.output.quantization!, filterQ = operands.filter.quantization!
+        let scales = filterQ.isPerChannel ? filterQ.scales : [Float](repeating: filterQ.scale, count: g.outputC)
+        let multipliers = ConvolutionSupport.perChannelMultipliers(inputScale: inputQ.scale, filterScales: scales, outputScale: outputQ.scale)
+        let weights = operands.filter.int8Values()
+        let sums = ConvolutionSupport.weightSums(weights, channels: g.outputC, channelIsInnermost: false)
+        let folded = ConvolutionSupport.foldedBias(bias: operands.bias, channels: g.outputC) { -inputQ.zeroPoint * sums[$0] }
+        let bound = ConvolutionSupport.accumulatorBound(weights: weights, bias: folded, channels: g.outputC)
+        let depth = g.filterH * g.filterW * g.inputC
+        let packed = ConvolutionSupport.packGroupedWeights(weights, rows: g.outputC, depth: depth, block: 2)
+        let padding: [Int32] = g.outputC % 2 == 1 ? [0] : []
+        let groups = gather.groups
+
+        // The largest block (even, at most the image and the patch budget) that fits beside the
+        // tensors live at this operator without raising the arena's peak.
+        func blockScratch(_ pixels: Int) -> Int { 8 * pixels * groups + 16 * groups + 8 * pixels + gather.rowBytesAligned }
+        let free = ConvolutionSupport.freeArenaBytes(at: op, in: graph)
+        let largest = min((g.outputH * g.outputW + 1) / 2 * 2, max(2, Self.patchBudget / (8 * groups) / 2 * 2))
+        let roomy = stride(from: largest, through: 2, by: -2).first { blockScratch($0) <= free }
+
+        if roomy ?? 0 < Self.minimumBlock,
+           let x256 = ConvolutionSupport.x256Requantization(multipliers, outputZeroPoint: outputQ.zeroPoint, accumulatorBound: bound),
+           let encoded = ConvolutionSupport.x256Weights(packed) {
+            let pairs = (g.outputC + 1) / 2
+            let bias = ConvolutionSupport.x256Bias(weights: weights, folded: folded, depth: depth) + padding
+            return FastDesign(gather: gather, requant: x256, weights: encoded, bias: bias, blockPixels: 2,
+                              scratchBytes: 16 * groups + 16 * pairs + gather.rowBytesAligned)
+        }
+        let requant = ConvolutionSupport.packedRequantization(multipliers, outputZeroPoint: outputQ.zeroPoint, accumulatorBound: bound)
+        let block = roomy ?? 2
+        return FastDesign(gather: gather, requant: requant, weights: packed,
+                          bias: folded.map { Int32(Int($0) * requant.accumulatorScale) } + padding,
+                          blockPixels: block, scratchBytes: blockScratch(block))
+    }
+
+    public func scratchBytes(_ op: Operator, in graph: Graph) -> Int {
+        guard let g = try? geometry(op, in: graph, index: nil), let d = try? design(g, op: op, graph: graph) else { return 0 }
+        return d.scratchBytes
+    }
+
+    /// The int8 kernel of mg_conv_fast.h.
+    private func lowerFast(_ g: Geometry, design d: FastDesign, context: EmitContext) throws -> LoweredOperator {
+        let operands = g.operands
+        let inputQ = operands.input.quantization!, outputQ = operands.output.quantization!
+        let range = try ConvolutionSupport.int8ActivationRange(g.options.activation, output: operands.output, label: operands.label)
+        let params = context.constantStruct("params", type: "mg_conv_s8_fast_params", fields: [
+            ("batches", "\(g.batches)"), ("input_h", "\(g.inputH)"), ("input_w", "\(g.inputW)"), ("input_c", "\(g.inputC)"),
+            ("filter_h", "\(g.filterH)"), ("filter_w", "\(g.filterW)"),
+            ("output_h", "\(g.outputH)"), ("output_w", "\(g.outputW)"), ("output_c", "\(g.outputC)"),
+            ("stride_h", "\(g.options.strideH)"), ("stride_w", "\(g.options.strideW)"),
+            ("dilation_h", "\(g.options.dilationH)"), ("dilation_w", "\(g.options.dilationW)"),
+            ("pad_top", "\(g.rows.before)"), ("pad_left", "\(g.columns.before)"),
+            ("input_zero_point", "\(inputQ.zeroPoint)"),
+            ("groups", "\(d.gather.groups)"), ("gather", d.gather.mode), ("row_bytes", "\(d.gather.rowBytes)"),
+            ("block_pixels", "\(d.blockPixels)"),
+            ("weights", context.constantArray("weights", cType: "int8_t", integers: d.weights)),
+            ("bias", context.constantArray("bias", cType: "int32_t", integers: d.bias)),
+            // An odd last channel reads a zero channel's constants beside its own.
+            ("requant", context.constantArray("requant", cType: "int32_t",
+                                              integers: d.requant.words + [Int32](repeating: 0, count: g.outputC % 2 * 4))),
+            ("requant_params", ConvolutionSupport.requantParams(d.requant, outputZeroPoint: outputQ.zeroPoint, range: range)),
+        ])
+        let input = context.pointer(operands.inputIndex)
+        let output = context.pointer(operands.outputIndex)
+        return LoweredOperator(kernelHeaders: ["mg_conv_fast.h"],
+                               statements: "mg_conv_s8_fast(&\(params), \(input), \(output), \(context.scratchPointer()));")
+    }
+
     public func lower(_ op: Operator, context: EmitContext) throws -> LoweredOperator {
         let g = try geometry(op, in: context.graph, index: context.operatorIndex)
+        if let d = try design(g, op: op, graph: context.graph) { return try lowerFast(g, design: d, context: context) }
         let operands = g.operands
         let input = context.pointer(operands.inputIndex)
         let output = context.pointer(operands.outputIndex)

@@ -233,3 +233,156 @@ enum ConvolutionSupport {
         return "(const \(cType) *)\(context.pointer(index))"
     }
 }
+
+/// The per-channel constants of `mg_conv_requant.h` (MG_REQUANT_WORDS = 4 int32 per channel).
+struct PackedRequantization {
+    enum Mode: String {
+        case general = "MG_REQUANT_GENERAL", doubled = "MG_REQUANT_DOUBLED", wide = "MG_REQUANT_WIDE", x256 = "MG_REQUANT_X256"
+    }
+    var mode: Mode
+    /// Four words per channel, as mg_requant_channel lists them for `mode`.
+    var words: [Int32]
+    /// The output zero point is inside the constants (only while that cannot overflow).
+    var zeroPointFolded: Bool
+    /// MG_REQUANT_DOUBLED accumulates 2 * acc: the weights and the bias the kernel reads are doubled.
+    var accumulatorScale: Int { mode == .doubled ? 2 : 1 }
+}
+
+extension ConvolutionSupport {
+    /// Largest |accumulator| a channel can reach: |bias| + 128 * sum |w| (activations and the
+    /// zero point padding are int8).
+    static func accumulatorBound(weights: [Int8], bias: [Int32], channels: Int) -> Int {
+        let block = weights.count / max(channels, 1)
+        var bound = 0
+        for c in 0..<channels {
+            var sum = 0
+            for w in weights[(c * block)..<((c + 1) * block)] { sum += abs(Int(w)) }
+            bound = max(bound, abs(Int(bias[c])) + 128 * sum)
+        }
+        return bound
+    }
+
+    /// Requantization constants for the fast kernels. Both fast forms need a right shift e >= 1
+    /// and a multiplier in [2^30, 2^31) or 0 (a channel whose scale underflowed gives the zero
+    /// point whatever e, so it takes e = 1); the doubled form also needs accumulators below 2^30,
+    /// so that doubling them cannot overflow.
+    static func packedRequantization(_ multipliers: [QuantizedMultiplier], outputZeroPoint zp: Int,
+                                     accumulatorBound: Int) -> PackedRequantization {
+        let fits = multipliers.allSatisfy { q in
+            q.multiplier == 0 || (q.multiplier >= Int32(1) << 30 && (1...31).contains(-q.shift))
+        }
+        guard fits else {
+            return PackedRequantization(mode: .general, words: multipliers.flatMap { [$0.multiplier, 0, Int32($0.shift), 0] },
+                                        zeroPointFolded: false)
+        }
+        let exponents = multipliers.map { $0.multiplier == 0 ? 1 : -$0.shift }
+        // zp * 2^(31+e) (wide) and zp * 2^e (doubled) stay inside int64 and int32 for e <= 23.
+        let folded = exponents.allSatisfy { $0 <= 23 }
+        var words: [Int32] = []
+        if accumulatorBound < 1 << 30 {
+            for (q, e) in zip(multipliers, exponents) {
+                let c = (1 << (e - 1)) + (folded ? zp * (1 << e) : 0)
+                words += [q.multiplier, Int32(c), Int32(e), 0]
+            }
+            return PackedRequantization(mode: .doubled, words: words, zeroPointFolded: folded)
+        }
+        for (q, e) in zip(multipliers, exponents) {
+            let k = (1 << 30) + (1 << (30 + e)) + (folded ? zp * (1 << (31 + e)) : 0)
+            words += [q.multiplier, Int32(k >> 32), Int32(e - 1), Int32(truncatingIfNeeded: k)]
+        }
+        return PackedRequantization(mode: .wide, words: words, zeroPointFolded: folded)
+    }
+
+    /// MG_REQUANT_X256 constants for the fully connected "times 256" form, or nil when a channel
+    /// does not fit it: e must be in 1...24 (the kernel shifts by 7 + e), the multiplier in
+    /// [2^30, 2^31) or 0, and 256 * acc must fit in int32 (with a margin: the running sums also
+    /// carry the 127 * weights term).
+    static func x256Requantization(_ multipliers: [QuantizedMultiplier], outputZeroPoint zp: Int,
+                                   accumulatorBound: Int) -> PackedRequantization? {
+        // 256 * |acc| plus the 127 * (even weights) term stays below 2^31 with room to spare.
+        guard accumulatorBound < 1 << 22, multipliers.allSatisfy({ q in
+            q.multiplier == 0 || (q.multiplier >= Int32(1) << 30 && (1...24).contains(-q.shift))
+        }) else { return nil }
+        let exponents = multipliers.map { $0.multiplier == 0 ? 1 : -$0.shift }
+        // c = 2^6 + 2^(6+e) + zp * 2^(7+e) fits in int32 for e <= 16.
+        let folded = exponents.allSatisfy { $0 <= 16 }
+        var words: [Int32] = []
+        for (q, e) in zip(multipliers, exponents) {
+            let c = (1 << 6) + (1 << (6 + e)) + (folded ? zp * (1 << (7 + e)) : 0)
+            words += [q.multiplier, Int32(c), Int32(7 + e), 0]
+        }
+        return PackedRequantization(mode: .x256, words: words, zeroPointFolded: folded)
+    }
+
+    /// The bias of the "times 256" form: its sums are 256 * acc plus 127 times the weights at even
+    /// positions of each group (k even), so the bias is 256 * folded - 127 * that sum.
+    static func x256Bias(weights: [Int8], folded: [Int32], depth: Int) -> [Int32] {
+        (0..<folded.count).map { o in
+            var even = 0
+            for k in stride(from: 0, to: depth, by: 2) { even += Int(weights[o * depth + k]) }
+            return Int32(256 * Int(folded[o]) - 127 * even)
+        }
+    }
+
+    /// Bytes the arena has beside the activation tensors live while `op` runs, up to the most
+    /// that are live at any operator: scratch that fits there does not raise the arena's lower
+    /// bound. (An estimate from first and last use in the operator order; constants excluded.)
+    static func freeArenaBytes(at op: Operator, in graph: Graph) -> Int {
+        guard let index = graph.operators.firstIndex(of: op) else { return 0 }
+        let count = graph.operators.count
+        var first: [Int: Int] = [:], last: [Int: Int] = [:]
+        for t in graph.inputs { first[t] = 0 }
+        for t in graph.outputs { last[t] = count - 1 }
+        for (i, o) in graph.operators.enumerated() {
+            for t in o.outputs where first[t] == nil { first[t] = i }
+            for t in o.inputs + o.outputs where t >= 0 { last[t] = max(last[t] ?? i, i) }
+        }
+        var live = [Int](repeating: 0, count: count)
+        for (t, start) in first where !graph.tensors[t].isConstant {
+            for i in start...max(start, last[t] ?? start) { live[i] += graph.tensors[t].byteCount }
+        }
+        return (live.max() ?? 0) - live[index]
+    }
+
+    /// Packed int8 weights (groups of 4 bytes w0 w1 w2 w3) re-encoded for the "times 256" form:
+    /// w0, w1 - [w0 < 0], w2, w3 - [w2 < 0], so that each 16-bit lane reads 256 * w1 + w0 (and
+    /// 256 * w3 + w2) while SXTB16 still reads w0 and w2. nil when a byte would leave int8 (an odd
+    /// weight of -128 after a negative one).
+    static func x256Weights(_ packed: [Int8]) -> [Int8]? {
+        var encoded = packed
+        for i in stride(from: 0, to: packed.count, by: 2) {
+            let high = Int(packed[i + 1]) - (packed[i] < 0 ? 1 : 0)
+            guard high >= -128 else { return nil }
+            encoded[i + 1] = Int8(high)
+        }
+        return encoded
+    }
+
+    /// The `mg_requant_params` initializer (a braced C99 designated initializer).
+    static func requantParams(_ packed: PackedRequantization, outputZeroPoint: Int, range: (min: Int, max: Int)) -> String {
+        "{ .mode = \(packed.mode.rawValue), .zero_point_folded = \(packed.zeroPointFolded ? 1 : 0), "
+            + ".output_zero_point = \(outputZeroPoint), .activation_min = \(range.min), .activation_max = \(range.max) }"
+    }
+
+    /// int8 weights [rows, depth] in the order `mg_conv_gemm.h` reads them: rows in blocks of
+    /// `block`; within a block, group by group (4 consecutive k), each row's 4 values. Rows past
+    /// `rows` and values past `depth` are zero.
+    static func packGroupedWeights(_ weights: [Int8], rows: Int, depth: Int, block: Int) -> [Int8] {
+        let groups = (depth + 3) / 4
+        let blocks = (rows + block - 1) / block
+        var packed: [Int8] = []
+        packed.reserveCapacity(blocks * block * groups * 4)
+        for b in 0..<blocks {
+            for g in 0..<groups {
+                for r in 0..<block {
+                    let row = b * block + r
+                    for j in 0..<4 {
+                        let k = 4 * g + j
+                        packed.append(row < rows && k < depth ? weights[row * depth + k] : 0)
+                    }
+                }
+            }
+        }
+        return packed
+    }
+}

@@ -2,7 +2,8 @@ import MicrogenIR
 import MicrogenCompiler
 
 /// DEPTHWISE_CONV_2D, int8 (per-channel along axis 3 or per-tensor weights) and float32,
-/// any depth multiplier, onto `mg_depthwise_conv.h`.
+/// any depth multiplier. int8 3x3 filters with stride 1 or 2 and no dilation go to the fast kernel
+/// of `mg_depthwise_3x3.h` (which needs a scratch plane); everything else to `mg_depthwise_conv.h`.
 public struct DepthwiseConvLowering: KernelLowering {
     public init() {}
     public var kinds: [OpKind] { [.depthwiseConv2D] }
@@ -54,6 +55,21 @@ public struct DepthwiseConvLowering: KernelLowering {
         _ = try geometry(op, in: graph, index: ConvolutionSupport.index(of: op, in: graph))
     }
 
+    /// The plane of the 3x3 kernel, or nil when this operator takes the general kernel.
+    private func plane3x3(_ g: Geometry) -> DepthwiseSupport.Plane? {
+        guard g.operands.isQuantized,
+              DepthwiseSupport.fits3x3(filterH: g.filterH, filterW: g.filterW, strideH: g.options.strideH, strideW: g.options.strideW,
+                                       dilationH: g.options.dilationH, dilationW: g.options.dilationW) else { return nil }
+        return DepthwiseSupport.plane(inputH: g.inputH, inputW: g.inputW, outputH: g.outputH, outputW: g.outputW,
+                                      strideH: g.options.strideH, strideW: g.options.strideW,
+                                      padTop: g.rows.before, padLeft: g.columns.before)
+    }
+
+    public func scratchBytes(_ op: Operator, in graph: Graph) -> Int {
+        guard let g = try? geometry(op, in: graph, index: nil) else { return 0 }
+        return plane3x3(g)?.bytes ?? 0
+    }
+
     public func macs(_ op: Operator, in graph: Graph) -> Int {
         guard let g = try? geometry(op, in: graph, index: nil) else { return 0 }
         return g.batches * g.outputH * g.outputW * g.outputC * g.filterH * g.filterW
@@ -72,6 +88,9 @@ public struct DepthwiseConvLowering: KernelLowering {
             let sums = ConvolutionSupport.weightSums(operands.filter.int8Values(), channels: g.outputC, channelIsInnermost: true)
             let folded = ConvolutionSupport.foldedBias(bias: operands.bias, channels: g.outputC) { -inputQ.zeroPoint * sums[$0] }
             let range = try ConvolutionSupport.int8ActivationRange(g.options.activation, output: operands.output, label: operands.label)
+            if let plane = plane3x3(g) {
+                return lower3x3(g, plane: plane, foldedBias: folded, multipliers: multipliers, range: range, context: context)
+            }
             let bias = context.constantArray("folded_bias", cType: "int32_t", integers: folded)
             let requant = ConvolutionSupport.emitRequantization(multipliers, context: context)
             let params = context.constantStruct("params", type: "mg_depthwise_conv_s8_params", fields: [
@@ -105,5 +124,33 @@ public struct DepthwiseConvLowering: KernelLowering {
         let bias = ConvolutionSupport.constPointer(operands.biasIndex, cType: "float", context: context)
         return LoweredOperator(kernelHeaders: ["mg_depthwise_conv.h"],
                                statements: "mg_depthwise_conv_f32(&\(params), \(input), \(filter), \(bias), \(output));")
+    }
+
+    /// The 3x3 kernel: one table of packed weights and requantization constants per channel.
+    private func lower3x3(_ g: Geometry, plane: DepthwiseSupport.Plane, foldedBias: [Int32], multipliers: [QuantizedMultiplier],
+                          range: (min: Int, max: Int), context: EmitContext) -> LoweredOperator {
+        let operands = g.operands
+        let inputQ = operands.input.quantization!, outputQ = operands.output.quantization!
+        let weights = operands.filter.int8Values()
+        let bounds = DepthwiseSupport.maxAccumulator(weights: weights, channels: g.outputC, foldedBias: foldedBias)
+        let fast = DepthwiseSupport.fastRequantization(multipliers, maxAccumulator: bounds, outputZeroPoint: outputQ.zeroPoint)
+        let words = DepthwiseSupport.channelTable(weights: weights, channels: g.outputC, foldedBias: foldedBias,
+                                                  multipliers: multipliers, outputZeroPoint: outputQ.zeroPoint, fast: fast)
+        let table = context.constantArray("channels", cType: "int32_t", integers: words)
+        let params = context.constantStruct("params", type: "mg_dw3x3_s8_params", fields: [
+            "batches": "\(g.batches)", "input_h": "\(g.inputH)", "input_w": "\(g.inputW)", "input_c": "\(g.inputC)",
+            "depth_multiplier": "\(g.depthMultiplier)", "output_h": "\(g.outputH)", "output_w": "\(g.outputW)",
+            "stride_h": "\(g.options.strideH)", "stride_w": "\(g.options.strideW)",
+            "pad_top": "\(g.rows.before)", "pad_left": "\(g.columns.before)",
+            "plane_h": "\(plane.height)", "plane_w": "\(plane.width)",
+            "copy_h": "\(plane.copyHeight)", "copy_w": "\(plane.copyWidth)",
+            "input_zero_point": "\(inputQ.zeroPoint)", "output_zero_point": "\(outputQ.zeroPoint)",
+            "activation_min": "\(range.min)", "activation_max": "\(range.max)",
+            "fast_requantize": fast ? "1" : "0", "channel": table,
+        ])
+        let input = context.pointer(operands.inputIndex), output = context.pointer(operands.outputIndex)
+        let scratch = "(int16_t *)\(context.scratchPointer())"
+        return LoweredOperator(kernelHeaders: ["mg_depthwise_3x3.h"],
+                               statements: "mg_depthwise_conv_3x3_s8(&\(params), \(input), \(scratch), \(output));")
     }
 }

@@ -21,6 +21,22 @@ public struct ElementwiseLowering: KernelLowering {
         return graph.tensors[output].elementCount
     }
 
+    /// The broadcast loops read a[i] and b[i] before writing out[i], and an input with as many
+    /// elements as the output is not broadcast: its element i is the output's element i. Such an
+    /// input may be overwritten when it dies here. When both qualify, the one this operator reads
+    /// last (no later operator reads it) is preferred, since only a dying input can be used.
+    public func inPlaceInput(_ op: Operator, in graph: Graph) -> Int? {
+        guard (try? ElementwisePlan(op, graph: graph, operatorIndex: nil)) != nil else { return nil }
+        let output = graph.tensors[op.outputs[0]]
+        let candidates = op.inputs.indices.filter { position in
+            let t = op.inputs[position]
+            return !graph.tensors[t].isConstant && !graph.inputs.contains(t) && graph.tensors[t].elementCount == output.elementCount
+        }
+        guard let here = graph.operators.firstIndex(of: op) else { return candidates.first }
+        let readLater = { (t: Int) in graph.operators[(here + 1)...].contains { $0.inputs.contains(t) } }
+        return candidates.first { !readLater(op.inputs[$0]) } ?? candidates.first
+    }
+
     public func lower(_ op: Operator, context: EmitContext) throws -> LoweredOperator {
         let plan = try ElementwisePlan(op, graph: context.graph, operatorIndex: context.operatorIndex)
         let input1 = context.pointer(op.inputs[0])
@@ -29,6 +45,9 @@ public struct ElementwiseLowering: KernelLowering {
         let function = "mg_\(op.kind.rawValue.lowercased())_\(plan.isInt8 ? "s8" : "f32")"
         let elementType = plan.isInt8 ? "int8_t" : "float"
 
+        if plan.isInt8, case .addSub(let r) = plan.requantization {
+            return try lowerAddSubTables(op, plan: plan, requantization: r, input1: input1, input2: input2, output: output, context: context)
+        }
         let params: String
         if plan.isInt8 {
             params = try int8Params(op, plan: plan, context: context)
@@ -42,6 +61,31 @@ public struct ElementwiseLowering: KernelLowering {
         }
         let statement = "\(function)(&\(params), (const \(elementType) *)(\(input1)), "
             + "(const \(elementType) *)(\(input2)), (\(elementType) *)(\(output)));"
+        return LoweredOperator(kernelHeaders: ["mg_elementwise.h"], statements: statement)
+    }
+
+    /// int8 ADD and SUB through `mg_addsub_lut_s8`: each input's rescaling tabulated over its 256
+    /// values (SUB negates the second table), then one requantization per element.
+    private func lowerAddSubTables(_ op: Operator, plan: ElementwisePlan, requantization r: AddSubRequantization,
+                                   input1: String, input2: String, output: String, context: EmitContext) throws -> LoweredOperator {
+        let range = try quantizedActivationRange(plan.activation, scale: plan.outputScale, zeroPoint: plan.outputZeroPoint)
+        let tables = AddSubTables(r, input1ZeroPoint: plan.input1ZeroPoint, input2ZeroPoint: plan.input2ZeroPoint,
+                                  outputZeroPoint: plan.outputZeroPoint, subtract: op.kind == .sub)
+        let table1 = context.constantArray("input1_table", cType: "int32_t", integers: tables.input1)
+        let table2 = context.constantArray("input2_table", cType: "int32_t", integers: tables.input2)
+        let params = context.constantStruct("params", type: "mg_addsub_lut_s8_params", fields: [
+            "shape": plan.broadcast.cInitializer,
+            "input1_table": table1,
+            "input2_table": table2,
+            "output_multiplier": CWriter.integerLiteral(r.output.multiplier, cType: "int32_t"),
+            "output_rounding": "\(tables.outputRounding)",
+            "output_shift": "\(tables.fast ? -r.output.shift : r.output.shift)",
+            "output_offset": "\(plan.outputZeroPoint)",
+            "fast": tables.fast ? "1" : "0",
+            "activation_min": "\(range.min)",
+            "activation_max": "\(range.max)",
+        ])
+        let statement = "mg_addsub_lut_s8(&\(params), (const int8_t *)(\(input1)), (const int8_t *)(\(input2)), (int8_t *)(\(output)));"
         return LoweredOperator(kernelHeaders: ["mg_elementwise.h"], statements: statement)
     }
 
@@ -112,6 +156,64 @@ struct AddSubRequantization {
                 + "relative to the input scales (TFLite Micro refuses this too)")
         }
         return q
+    }
+}
+
+/// The tables of `mg_addsub_lut_s8`: entry (uint8)x is input x rescaled to the common scale
+/// exactly as TFLM does it, MultiplyByQuantizedMultiplierSmallerThanOneExp((x - zp) << 20, m, s),
+/// negated for SUB's second input. `fast` when the three-instruction output requantization is
+/// exact for every pair of table entries; the tables then hold doubled values.
+struct AddSubTables {
+    var input1: [Int32]
+    var input2: [Int32]
+    var fast: Bool
+    /// 2^(e-1) + zp_out * 2^e for the output right shift e (fast only, else 0).
+    var outputRounding: Int
+
+    init(_ r: AddSubRequantization, input1ZeroPoint: Int, input2ZeroPoint: Int, outputZeroPoint: Int, subtract: Bool) {
+        func table(_ zeroPoint: Int, _ q: QuantizedMultiplier, negate: Bool) -> [Int] {
+            (0..<256).map { index in
+                let x = Int(Int8(truncatingIfNeeded: index))
+                let shifted = Int32((x - zeroPoint) << AddSubRequantization.leftShift)
+                let v = Int(FixedPoint.multiplyByQuantizedMultiplierSmallerThanOne(shifted, q.multiplier, q.shift))
+                return negate ? -v : v
+            }
+        }
+        let t1 = table(input1ZeroPoint, r.input1, negate: false), t2 = table(input2ZeroPoint, r.input2, negate: subtract)
+        let maxRaw = t1.map(abs).max()! + t2.map(abs).max()!
+        let e = -r.output.shift
+        var rounding = 0
+        var fast = r.output.multiplier > 0 && (1...30).contains(e) && 2 * maxRaw <= Int(Int32.max)
+        if fast {
+            rounding = (1 << (e - 1)) + outputZeroPoint * (1 << e)
+            // |SMMLAR result| <= |raw| + |rounding|, and the [raw < 0] correction, in 32 bits.
+            fast = maxRaw + abs(rounding) + 1 < 1 << 31
+        }
+        self.fast = fast
+        outputRounding = fast ? rounding : 0
+        input1 = t1.map { Int32(fast ? 2 * $0 : $0) }
+        input2 = t2.map { Int32(fast ? 2 * $0 : $0) }
+    }
+}
+
+/// TFLM's fixed-point primitives (gemmlowp double rounding), for tables computed at build time.
+enum FixedPoint {
+    static func saturatingRoundingDoublingHighMul(_ a: Int32, _ b: Int32) -> Int32 {
+        if a == b && a == Int32.min { return Int32.max }
+        let ab = Int64(a) * Int64(b)
+        let nudge: Int64 = ab >= 0 ? 1 << 30 : 1 - (1 << 30)
+        return Int32(truncatingIfNeeded: (ab + nudge) / (1 << 31))  // truncates toward zero, as C does
+    }
+
+    static func roundingDivideByPOT(_ x: Int32, _ exponent: Int) -> Int32 {
+        let mask = Int32(truncatingIfNeeded: (Int64(1) << exponent) - 1)
+        let remainder = x & mask
+        let threshold = (mask >> 1) + (x < 0 ? 1 : 0)
+        return (x >> Int32(exponent)) + (remainder > threshold ? 1 : 0)
+    }
+
+    static func multiplyByQuantizedMultiplierSmallerThanOne(_ x: Int32, _ multiplier: Int32, _ shift: Int) -> Int32 {
+        roundingDivideByPOT(saturatingRoundingDoublingHighMul(x, multiplier), -shift)
     }
 }
 

@@ -48,8 +48,67 @@ public struct FullyConnectedLowering: KernelLowering {
         return g.batches * g.outputDepth * g.depth
     }
 
+    /// The fast int8 kernel (mg_fc_fast.h) takes symmetric weights; the reference kernel the rest.
+    private func usesFastKernel(_ g: Geometry) -> Bool {
+        guard g.operands.isQuantized, let q = g.operands.filter.quantization else { return false }
+        return q.zeroPoints.allSatisfy { $0 == 0 }
+    }
+
+    private func groups(_ g: Geometry) -> Int { (g.depth + 3) / 4 }
+
+    /// One input row widened to int16 (8 bytes per group of 4 values), then the int32 sums of
+    /// the outputs in blocks of 4.
+    public func scratchBytes(_ op: Operator, in graph: Graph) -> Int {
+        guard let g = try? geometry(op, in: graph, index: nil), usesFastKernel(g) else { return 0 }
+        return 8 * groups(g) + 16 * ((g.outputDepth + 3) / 4)
+    }
+
+    private func lowerFast(_ g: Geometry, context: EmitContext) throws -> LoweredOperator {
+        let operands = g.operands
+        let inputQ = operands.input.quantization!, outputQ = operands.output.quantization!, filterQ = operands.filter.quantization!
+        let multipliers: [QuantizedMultiplier]
+        if filterQ.isPerChannel {
+            multipliers = ConvolutionSupport.perChannelMultipliers(inputScale: inputQ.scale, filterScales: filterQ.scales, outputScale: outputQ.scale)
+        } else {
+            multipliers = [ConvolutionSupport.perTensorFloatProductMultiplier(inputScale: inputQ.scale, filterScale: filterQ.scale, outputScale: outputQ.scale)]
+        }
+        let weights = operands.filter.int8Values()
+        let sums = ConvolutionSupport.weightSums(weights, channels: g.outputDepth, channelIsInnermost: false)
+        let zx = inputQ.zeroPoint
+        let folded = ConvolutionSupport.foldedBias(bias: operands.bias, channels: g.outputDepth) { -zx * sums[$0] }
+        let range = try ConvolutionSupport.int8ActivationRange(g.options.activation, output: operands.output, label: operands.label)
+        let shared = Set(multipliers).count == 1
+        let bound = ConvolutionSupport.accumulatorBound(weights: weights, bias: folded, channels: g.outputDepth)
+        let used = shared ? [multipliers[0]] : multipliers
+        var packed = ConvolutionSupport.packGroupedWeights(weights, rows: g.outputDepth, depth: g.depth, block: 4)
+        var requant = ConvolutionSupport.packedRequantization(used, outputZeroPoint: outputQ.zeroPoint, accumulatorBound: bound)
+        var bias = folded.map { Int32(Int($0) * requant.accumulatorScale) }
+        if let x256 = ConvolutionSupport.x256Requantization(used, outputZeroPoint: outputQ.zeroPoint, accumulatorBound: bound),
+           let encoded = ConvolutionSupport.x256Weights(packed) {
+            // The kernel's sums are 256 * acc + 127 * (the weights at even positions of each group).
+            requant = x256
+            packed = encoded
+            bias = ConvolutionSupport.x256Bias(weights: weights, folded: folded, depth: g.depth)
+        }
+        let params = context.constantStruct("params", type: "mg_fc_s8_fast_params", fields: [
+            ("batches", "\(g.batches)"), ("depth", "\(g.depth)"), ("output_depth", "\(g.outputDepth)"),
+            ("groups", "\(groups(g))"),
+            ("weights", context.constantArray("weights", cType: "int8_t", integers: packed)),
+            ("bias", context.constantArray("bias", cType: "int32_t",
+                                           integers: bias + [Int32](repeating: 0, count: (4 - g.outputDepth % 4) % 4))),
+            ("requant", context.constantArray("requant", cType: "int32_t", integers: requant.words)),
+            ("per_channel", shared ? "0" : "1"),
+            ("requant_params", ConvolutionSupport.requantParams(requant, outputZeroPoint: outputQ.zeroPoint, range: range)),
+        ])
+        let input = context.pointer(operands.inputIndex)
+        let output = context.pointer(operands.outputIndex)
+        return LoweredOperator(kernelHeaders: ["mg_fc_fast.h"],
+                               statements: "mg_fc_s8_fast(&\(params), \(input), \(output), \(context.scratchPointer()));")
+    }
+
     public func lower(_ op: Operator, context: EmitContext) throws -> LoweredOperator {
         let g = try geometry(op, in: context.graph, index: context.operatorIndex)
+        if usesFastKernel(g) { return try lowerFast(g, context: context) }
         let operands = g.operands
         let input = context.pointer(operands.inputIndex)
         let output = context.pointer(operands.outputIndex)

@@ -41,7 +41,14 @@ public struct PoolLowering: KernelLowering {
             "activation_min_f32": CWriter.floatLiteral(floatRange.min),
             "activation_max_f32": CWriter.floatLiteral(floatRange.max),
         ])
-        let kernel = (op.kind == .averagePool2D ? "mg_average_pool" : "mg_max_pool") + (g.isInt8 ? "_s8" : "_f32")
+        var kernel = (op.kind == .averagePool2D ? "mg_average_pool" : "mg_max_pool") + (g.isInt8 ? "_s8" : "_f32")
+        // One window over the whole image (global average pooling, the end of most classifiers):
+        // four channels per step in mg_global_average_pool_s8.
+        let wholeImage = g.vertical.outputSize == 1 && g.horizontal.outputSize == 1 && g.vertical.before == 0 && g.horizontal.before == 0
+            && g.options.filterH >= g.inputHeight && g.options.filterW >= g.inputWidth
+        if op.kind == .averagePool2D, g.isInt8, wholeImage, g.channels % 4 == 0, g.inputHeight * g.inputWidth <= 255 {
+            kernel = "mg_global_average_pool_s8"
+        }
         return LoweredOperator(
             kernelHeaders: ["mg_pool.h"],
             statements: "\(kernel)(&\(params), \(context.pointer(op.inputs[0])), \(context.pointer(op.outputs[0])));")

@@ -22,6 +22,14 @@ public struct QuantizeLowering: KernelLowering {
         return graph.tensors[output].elementCount
     }
 
+    /// int8 → int8 requantization reads in[i] before writing out[i] (`mg_requantize_s8_s8`), and
+    /// both are one byte per element, so the output may overwrite a dying input. The float
+    /// conversions change the element size and never run in place.
+    public func inPlaceInput(_ op: Operator, in graph: Graph) -> Int? {
+        guard let plan = try? QuantizePlan(op, graph: graph, operatorIndex: nil), case .requantize = plan.conversion else { return nil }
+        return 0
+    }
+
     public func lower(_ op: Operator, context: EmitContext) throws -> LoweredOperator {
         let plan = try QuantizePlan(op, graph: context.graph, operatorIndex: context.operatorIndex)
         let input = context.pointer(op.inputs[0]), output = context.pointer(op.outputs[0])

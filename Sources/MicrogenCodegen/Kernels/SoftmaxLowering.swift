@@ -25,6 +25,13 @@ public struct SoftmaxLowering: KernelLowering {
         return graph.tensors[output].elementCount
     }
 
+    /// Both kernels may write over their input: each row's maximum is found before anything is
+    /// written, and afterwards every pass reads in[c] before it writes out[c] of the same row (the
+    /// float kernel's last pass reads only the output). Input and output have the same shape and type.
+    public func inPlaceInput(_ op: Operator, in graph: Graph) -> Int? {
+        (try? SoftmaxSetup(op, in: graph)) != nil ? 0 : nil
+    }
+
     public func lower(_ op: Operator, context: EmitContext) throws -> LoweredOperator {
         let s = try SoftmaxSetup(op, in: context.graph)
         let input = context.pointer(op.inputs[0])

@@ -8,6 +8,7 @@
 #define MG_POOL_H
 
 #include "mg_common.h"
+#include "mg_dsp.h"
 
 typedef struct {
     int32_t batches;
@@ -63,6 +64,55 @@ static inline void mg_average_pool_s8(const mg_pool_params *p, const int8_t *inp
                 }
             }
         }
+    }
+}
+
+/* TFLM's int8 average: the sum divided by the count, rounding half away from zero. */
+static inline int8_t mg_pool_average_s8(const mg_pool_params *p, int32_t sum, int32_t count)
+{
+    sum = sum > 0 ? (sum + count / 2) / count : (sum - count / 2) / count;
+    return mg_clamp_s8(sum, p->activation_min, p->activation_max);
+}
+
+/* AVERAGE_POOL_2D whose single window is the whole image, with channels a multiple of 4 and at
+ * most 255 pixels (the lowering checks all three). With the DSP instructions, four channels
+ * are summed per word load, in int16 lanes (255 * 128 < 2^15, so no lane overflows). */
+static inline void mg_global_average_pool_s8(const mg_pool_params *p, const int8_t *input, int8_t *output)
+{
+    const int32_t count = p->input_height * p->input_width, channels = p->channels;
+    int32_t b, c, i;
+    for (b = 0; b < p->batches; ++b) {
+        const int8_t *image = input + (size_t)b * count * channels;
+        for (c = 0; c < channels; c += 4) {
+            const int8_t *x = image + c;
+#if MG_USE_DSP
+            uint32_t even = 0, odd = 0; /* lanes: channels (c, c+2) and (c+1, c+3) */
+            for (i = 0; i < count; ++i) {
+                const uint32_t w = mg_read_u32(x);
+                even = mg_sxtab16(even, w);
+                odd = mg_sxtab16_ror8(odd, w);
+                x += channels;
+            }
+            output[c] = mg_pool_average_s8(p, (int16_t)(even & 0xFFFFu), count);
+            output[c + 1] = mg_pool_average_s8(p, (int16_t)(odd & 0xFFFFu), count);
+            output[c + 2] = mg_pool_average_s8(p, (int16_t)(even >> 16), count);
+            output[c + 3] = mg_pool_average_s8(p, (int16_t)(odd >> 16), count);
+#else
+            int32_t s0 = 0, s1 = 0, s2 = 0, s3 = 0;
+            for (i = 0; i < count; ++i) {
+                s0 += x[0];
+                s1 += x[1];
+                s2 += x[2];
+                s3 += x[3];
+                x += channels;
+            }
+            output[c] = mg_pool_average_s8(p, s0, count);
+            output[c + 1] = mg_pool_average_s8(p, s1, count);
+            output[c + 2] = mg_pool_average_s8(p, s2, count);
+            output[c + 3] = mg_pool_average_s8(p, s3, count);
+#endif
+        }
+        output += channels;
     }
 }
 

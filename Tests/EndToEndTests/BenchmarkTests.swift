@@ -7,8 +7,9 @@ import XCTest
 /// cortex-m7 and cortex-m4 under QEMU, and its instruction count (deterministic under
 /// -icount shift=0) stays under a budget relative to TFLite Micro + CMSIS-NN.
 final class BenchmarkTests: XCTestCase {
-    /// The minimum bar is 0.8x; the budget is tightened as the kernels improve.
-    static let budgetRatio = 0.8
+    /// The minimum bar is 0.8x and its goal 0.5x; the kernels are at 0.37-0.46x on
+    /// cortex-m7 (BENCHMARKS.md), so the budget holds them to the goal.
+    static let budgetRatio = 0.5
 
     func testMLPerfTinyModelsAreBitExactAndWithinBudget() throws {
         let work = try TestPaths.temporaryDirectory("bench")

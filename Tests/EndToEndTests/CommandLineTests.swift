@@ -43,7 +43,10 @@ final class CommandLineTests: XCTestCase {
         let model = TestPaths.models + "/kws_ref_model.tflite"
         let vectors = TestPaths.models + "/vectors/kws_ref_model"
         try assertFails(["run", model, "--board", "host", "--input", TestPaths.models + "/vectors/ad01_int8/case0_input0.npy"], mentioning: ["shape"])
-        try assertFails(["run", model, "--board", "host"], mentioning: ["--input"])
+        // A usage error: argument-parser's exit status 64, and the message says what to give.
+        let usage = try microgen(["run", model, "--board", "host"])
+        XCTAssertEqual(usage.status, 64)
+        XCTAssertTrue(usage.standardError.contains("--input"), usage.standardError)
         try assertFails(["run", model, "--board", "host", "--input", model], mentioning: ["not a NumPy"])
         // A wrong expectation is a mismatch: status 1 and the mismatch count on stdout.
         let result = try microgen(["run", model, "--board", "host", "--input", vectors + "/case1_input0.npy", "--expect", vectors + "/case2_output0.npy"])

@@ -1,24 +1,31 @@
-/* Fast int8 CONV_2D (not grouped). Output pixels are taken in blocks: the receptive field of each
- * pixel of a block (its "patch", in the filter's order: row, column, input channel) is widened to
- * int16 into the scratch buffer, two pixels interleaved; then for each pair of output channels
- * the pair's int8 weights are widened once and multiplied with every pixel pair of the block
- * (mg_conv_gemm.h), and the int32 sums are requantized (mg_conv_requant.h). There is no im2col of
- * the whole image, and padding is written into the patches as the input zero point while they
- * are gathered (the zero point is folded into the bias, so a padded tap must contribute zp * w,
- * like TFLM's skipped tap contributes (zp - zp) * w = 0).
+/* Fast int8 CONV_2D (not grouped). The receptive field of an output pixel (its "patch", in the
+ * filter's order: row, column, input channel) is gathered into the scratch buffer and multiplied
+ * with the int8 weights two pixels x two output channels at a time (mg_conv_gemm.h); the int32
+ * sums are then requantized (mg_conv_requant.h). There is no im2col of the whole image, and
+ * padding is written into the patches as the input zero point while they are gathered (the zero
+ * point is folded into the bias, so a padded tap must contribute zp * w, like TFLM's skipped tap
+ * contributes (zp - zp) * w = 0).
+ *
+ * Two schemes, chosen by the lowering from the RAM the arena has beside the operator's tensors:
+ *   blocks (any requantization but MG_REQUANT_X256): the patches of block_pixels pixels are
+ *     widened to int16; each channel pair's weights are widened once per block and every pixel
+ *     pair of the block is multiplied with them;
+ *   "times 256" (MG_REQUANT_X256): the patches of two pixels are prepared for that form, and all
+ *     channel pairs are multiplied with them, weights read straight from flash.
  *
  * How a patch is gathered is chosen at compile time (`gather`):
  *   MG_CONV_GATHER_POINT  1x1 filter without padding, input channels a multiple of 4:
- *                         the pixel's channels are widened straight from the input;
+ *                         the pixel's channels are read straight from the input;
  *   MG_CONV_GATHER_ROWS   each filter row (filter_w * input_c values) is a whole number of
- *                         groups of 4: rows lying inside the image are widened straight from the
+ *                         groups of 4: rows lying inside the image are read straight from the
  *                         input (dilation_w 1), the others are first assembled (with zero point
  *                         padding) in a one-row byte buffer;
- *   MG_CONV_GATHER_PATCH  anything else: the whole patch is assembled as bytes, then widened.
+ *   MG_CONV_GATHER_PATCH  anything else: the whole patch is assembled as bytes first.
  *
- * Scratch, in order: the block's patches (8 bytes per pixel and group, block_pixels even), one
- * widened weight pair (16 bytes a group), the sums (8 bytes per pixel) and, for ROWS and PATCH,
- * the byte buffer (`row_bytes`). */
+ * Scratch, blocks: the block's patches (8 bytes per pixel and group, block_pixels even), one
+ * widened weight pair (16 bytes a group), the sums (8 bytes per pixel), the byte buffer
+ * (`row_bytes`). "Times 256": two patches (16 bytes a group), the sums (16 bytes per channel
+ * pair), the byte buffer. */
 #ifndef MG_CONV_FAST_H
 #define MG_CONV_FAST_H
 

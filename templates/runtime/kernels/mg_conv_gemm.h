@@ -40,11 +40,13 @@
 #define MG_CONV_GEMM_ASM 0
 #endif
 
+#ifndef MG_CONV_INLINE
 #if defined(__GNUC__) || defined(__clang__)
 /* The drivers are inlined into each call so the compiler sees the operator's constant shapes. */
 #define MG_CONV_INLINE static inline __attribute__((always_inline))
 #else
 #define MG_CONV_INLINE static inline
+#endif
 #endif
 
 /* Widens `groups` groups of 4 int8 values from src (any alignment) to int16 in group order,
@@ -210,6 +212,25 @@ MG_CONV_INLINE void mg_dot_2x2_pixels(const int16_t *patches, const int16_t *wei
 #endif
 }
 
+#if !MG_USE_DSP
+/* The four numbers the "times 256" form reads from a stored weight word (portable path): its two
+ * int16 lanes and its bytes 0 and 2 as int8. Word loads and shifts, not byte loads. */
+typedef struct {
+    int32_t low, high, byte0, byte2;
+} mg_x256_word;
+
+MG_CONV_INLINE mg_x256_word mg_x256_split(const int8_t *w)
+{
+    const uint32_t word = mg_read_u32(w);
+    mg_x256_word r;
+    r.low = (int16_t)(word & 0xFFFFu);
+    r.high = (int16_t)(word >> 16);
+    r.byte0 = (int8_t)(word & 0xFFu);
+    r.byte2 = (int8_t)((word >> 16) & 0xFFu);
+    return r;
+}
+#endif
+
 /* The "times 256" form for convolutions: for each of `pairs` output channel pairs (weights
  * stored for the form, 8 bytes a group: 4 per channel, one pair after the other):
  * acc[0..3] = bias[0], bias[1], bias[0], bias[1] plus the products with the two prepared patches
@@ -245,13 +266,11 @@ MG_CONV_INLINE void mg_dot_2x2_x256_blocks(const int16_t *patches, const int8_t 
             s01 = mg_smlad(a0g, mg_sxtb16(w1), mg_smlad(a0o, w1, s01));
             s11 = mg_smlad(a1g, mg_sxtb16(w1), mg_smlad(a1o, w1, s11));
 #else
-            const uint8_t *w = (const uint8_t *)(const void *)weights;
-            const int32_t l0 = (int16_t)(uint16_t)(w[0] | (w[1] << 8)), h0 = (int16_t)(uint16_t)(w[2] | (w[3] << 8));
-            const int32_t l1 = (int16_t)(uint16_t)(w[4] | (w[5] << 8)), h1 = (int16_t)(uint16_t)(w[6] | (w[7] << 8));
-            s00 += a[0] * l0 + a[1] * h0 + a[2] * (int8_t)w[0] + a[3] * (int8_t)w[2];
-            s10 += a[4] * l0 + a[5] * h0 + a[6] * (int8_t)w[0] + a[7] * (int8_t)w[2];
-            s01 += a[0] * l1 + a[1] * h1 + a[2] * (int8_t)w[4] + a[3] * (int8_t)w[6];
-            s11 += a[4] * l1 + a[5] * h1 + a[6] * (int8_t)w[4] + a[7] * (int8_t)w[6];
+            const mg_x256_word w0 = mg_x256_split(weights), w1 = mg_x256_split(weights + 4);
+            s00 += a[0] * w0.low + a[1] * w0.high + a[2] * w0.byte0 + a[3] * w0.byte2;
+            s10 += a[4] * w0.low + a[5] * w0.high + a[6] * w0.byte0 + a[7] * w0.byte2;
+            s01 += a[0] * w1.low + a[1] * w1.high + a[2] * w1.byte0 + a[3] * w1.byte2;
+            s11 += a[4] * w1.low + a[5] * w1.high + a[6] * w1.byte0 + a[7] * w1.byte2;
 #endif
             weights += 8;
         }
@@ -326,30 +345,38 @@ MG_CONV_INLINE void mg_dot_1x4_x256_blocks(const int16_t *input, const int8_t *w
     job.groups = groups;
     mg_dot_1x4_x256_blocks_asm(&job);
 #else
-    int32_t j, g, r;
+    int32_t j, g;
     for (j = 0; j < quads; ++j) {
-        int32_t s[4];
-        for (r = 0; r < 4; ++r) s[r] = bias[r];
+        int32_t s0 = bias[0], s1 = bias[1], s2 = bias[2], s3 = bias[3];
         for (g = 0; g < groups; ++g) {
 #if MG_USE_DSP
             uint32_t odd, gamma;
             memcpy(&odd, input + 4 * g, 4);
             memcpy(&gamma, input + 4 * g + 2, 4);
-            for (r = 0; r < 4; ++r) {
-                const uint32_t w = mg_read_u32(weights + 4 * r);
-                s[r] = mg_smlad(gamma, mg_sxtb16(w), mg_smlad(odd, w, s[r]));
-            }
+#define MG_DOT_X256_ROW(s, r)                                                                          \
+    do {                                                                                               \
+        const uint32_t w_ = mg_read_u32(weights + 4 * (r));                                            \
+        s = mg_smlad(gamma, mg_sxtb16(w_), mg_smlad(odd, w_, s));                                      \
+    } while (0)
 #else
-            const int16_t *x = input + 4 * g;
-            for (r = 0; r < 4; ++r) {
-                const uint8_t *w = (const uint8_t *)(const void *)(weights + 4 * r);
-                const int32_t low = (int16_t)(uint16_t)(w[0] | (w[1] << 8)), high = (int16_t)(uint16_t)(w[2] | (w[3] << 8));
-                s[r] += (int32_t)x[0] * low + (int32_t)x[1] * high + (int32_t)x[2] * (int8_t)w[0] + (int32_t)x[3] * (int8_t)w[2];
-            }
+            const int32_t x0 = input[4 * g], x1 = input[4 * g + 1], x2 = input[4 * g + 2], x3 = input[4 * g + 3];
+#define MG_DOT_X256_ROW(s, r)                                                                          \
+    do {                                                                                               \
+        const mg_x256_word w_ = mg_x256_split(weights + 4 * (r));                                      \
+        s += x0 * w_.low + x1 * w_.high + x2 * w_.byte0 + x3 * w_.byte2;                               \
+    } while (0)
 #endif
+            MG_DOT_X256_ROW(s0, 0);
+            MG_DOT_X256_ROW(s1, 1);
+            MG_DOT_X256_ROW(s2, 2);
+            MG_DOT_X256_ROW(s3, 3);
+#undef MG_DOT_X256_ROW
             weights += 16;
         }
-        for (r = 0; r < 4; ++r) acc[r] = s[r];
+        acc[0] = s0;
+        acc[1] = s1;
+        acc[2] = s2;
+        acc[3] = s3;
         acc += 4;
         bias += 4;
     }

@@ -19,6 +19,16 @@ final class DeviceCommandTests: XCTestCase {
         }
     }
 
+    /// Every emulated board: the kws project builds with make and every vector case matches under QEMU.
+    func testEveryEmulatedBoardRunsEveryKeywordSpottingCase() throws {
+        for board in ["cortex-m3", "cortex-m4", "cortex-m7", "cortex-m33", "cortex-m55"] {
+            let result = try microgen(["run", TestPaths.models + "/kws_ref_model.tflite", "--board", board, "--cases", TestPaths.models + "/vectors/kws_ref_model"])
+            XCTAssertEqual(result.status, 0, "\(board): \(result.standardOutput)\(result.standardError)")
+            XCTAssertTrue(result.standardOutput.contains("5 of 5 cases match"), "\(board): \(result.standardOutput)")
+            XCTAssertTrue(result.standardOutput.contains("instructions per inference on \(board)"), result.standardOutput)
+        }
+    }
+
     func testRunOnAnEmulatedBoardWritesTheOutput() throws {
         let scratch = try TestPaths.temporaryDirectory("run-m4")
         defer { try? FileManager.default.removeItem(atPath: scratch) }

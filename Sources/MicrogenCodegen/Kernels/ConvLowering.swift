@@ -183,36 +183,27 @@ public struct ConvLowering: KernelLowering {
             let range = try ConvolutionSupport.int8ActivationRange(g.options.activation, output: operands.output, label: operands.label)
             let bias = context.constantArray("folded_bias", cType: "int32_t", integers: folded)
             let requant = ConvolutionSupport.emitRequantization(multipliers, context: context)
-            let params = context.constantStruct("params", type: "mg_conv_s8_params", fields: [
-                "batches": "\(g.batches)", "input_h": "\(g.inputH)", "input_w": "\(g.inputW)", "input_c": "\(g.inputC)",
-                "filter_h": "\(g.filterH)", "filter_w": "\(g.filterW)", "filter_in_c": "\(g.filterInC)",
-                "output_h": "\(g.outputH)", "output_w": "\(g.outputW)", "output_c": "\(g.outputC)",
-                "stride_h": "\(g.options.strideH)", "stride_w": "\(g.options.strideW)",
-                "dilation_h": "\(g.options.dilationH)", "dilation_w": "\(g.options.dilationW)",
-                "pad_top": "\(g.rows.before)", "pad_left": "\(g.columns.before)",
-                "input_zero_point": "\(inputQ.zeroPoint)", "output_zero_point": "\(outputQ.zeroPoint)",
-                "activation_min": "\(range.min)", "activation_max": "\(range.max)",
-                "folded_bias": bias, "multiplier": requant.multiplier, "shift": requant.shift,
-                "per_channel": requant.perChannel ? "1" : "0",
-            ])
+            let params = context.constantStruct("params", type: "mg_conv_s8_params", fields: window(g).fields + [("filter_in_c", "\(g.filterInC)")]
+                + ConvolutionWindow.int8Fields(inputZeroPoint: inputQ.zeroPoint, outputZeroPoint: outputQ.zeroPoint, range: range,
+                                               foldedBias: bias, requant: requant))
             let filter = ConvolutionSupport.constPointer(operands.filterIndex, cType: "int8_t", context: context)
             return LoweredOperator(kernelHeaders: ["mg_conv.h"],
                                    statements: "mg_conv_s8(&\(params), \(input), \(filter), \(output));")
         }
 
         let range = try ConvolutionSupport.floatActivationLiterals(g.options.activation, label: operands.label)
-        let params = context.constantStruct("params", type: "mg_conv_f32_params", fields: [
-            "batches": "\(g.batches)", "input_h": "\(g.inputH)", "input_w": "\(g.inputW)", "input_c": "\(g.inputC)",
-            "filter_h": "\(g.filterH)", "filter_w": "\(g.filterW)", "filter_in_c": "\(g.filterInC)",
-            "output_h": "\(g.outputH)", "output_w": "\(g.outputW)", "output_c": "\(g.outputC)",
-            "stride_h": "\(g.options.strideH)", "stride_w": "\(g.options.strideW)",
-            "dilation_h": "\(g.options.dilationH)", "dilation_w": "\(g.options.dilationW)",
-            "pad_top": "\(g.rows.before)", "pad_left": "\(g.columns.before)",
-            "activation_min": range.min, "activation_max": range.max,
-        ])
+        let params = context.constantStruct("params", type: "mg_conv_f32_params", fields: window(g).fields
+            + [("filter_in_c", "\(g.filterInC)"), ("activation_min", range.min), ("activation_max", range.max)])
         let filter = ConvolutionSupport.constPointer(operands.filterIndex, cType: "float", context: context)
         let bias = ConvolutionSupport.constPointer(operands.biasIndex, cType: "float", context: context)
         return LoweredOperator(kernelHeaders: ["mg_conv.h"],
                                statements: "mg_conv_f32(&\(params), \(input), \(filter), \(bias), \(output));")
+    }
+
+    private func window(_ g: Geometry) -> ConvolutionWindow {
+        ConvolutionWindow(batches: g.batches, inputH: g.inputH, inputW: g.inputW, inputC: g.inputC,
+                          filterH: g.filterH, filterW: g.filterW, outputH: g.outputH, outputW: g.outputW, outputC: g.outputC,
+                          strideH: g.options.strideH, strideW: g.options.strideW,
+                          dilationH: g.options.dilationH, dilationW: g.options.dilationW, rows: g.rows, columns: g.columns)
     }
 }

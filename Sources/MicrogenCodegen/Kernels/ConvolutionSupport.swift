@@ -386,3 +386,30 @@ extension ConvolutionSupport {
         return packed
     }
 }
+
+/// The fields every reference convolution kernel's params struct shares (mg_conv_* and
+/// mg_depthwise_conv_*): the sliding window's geometry, and for int8 the requantization.
+struct ConvolutionWindow {
+    var batches: Int, inputH: Int, inputW: Int, inputC: Int
+    var filterH: Int, filterW: Int
+    var outputH: Int, outputW: Int, outputC: Int
+    var strideH: Int, strideW: Int, dilationH: Int, dilationW: Int
+    var rows: SpatialPadding, columns: SpatialPadding
+
+    var fields: [(String, String)] {
+        [("batches", "\(batches)"), ("input_h", "\(inputH)"), ("input_w", "\(inputW)"), ("input_c", "\(inputC)"),
+         ("filter_h", "\(filterH)"), ("filter_w", "\(filterW)"),
+         ("output_h", "\(outputH)"), ("output_w", "\(outputW)"), ("output_c", "\(outputC)"),
+         ("stride_h", "\(strideH)"), ("stride_w", "\(strideW)"), ("dilation_h", "\(dilationH)"), ("dilation_w", "\(dilationW)"),
+         ("pad_top", "\(rows.before)"), ("pad_left", "\(columns.before)")]
+    }
+
+    /// The int8 requantization fields: zero points, clamp, folded bias and multipliers.
+    static func int8Fields(inputZeroPoint: Int, outputZeroPoint: Int, range: (min: Int, max: Int), foldedBias: String,
+                           requant: (multiplier: String, shift: String, perChannel: Bool)) -> [(String, String)] {
+        [("input_zero_point", "\(inputZeroPoint)"), ("output_zero_point", "\(outputZeroPoint)"),
+         ("activation_min", "\(range.min)"), ("activation_max", "\(range.max)"),
+         ("folded_bias", foldedBias), ("multiplier", requant.multiplier), ("shift", requant.shift),
+         ("per_channel", requant.perChannel ? "1" : "0")]
+    }
+}

@@ -1,3 +1,4 @@
+import MicrogenIR
 import Foundation
 import XCTest
 @testable import MicrogenCompiler

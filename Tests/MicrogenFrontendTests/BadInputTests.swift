@@ -6,18 +6,6 @@ import XCTest
 /// Files that are not valid models at all: each must fail with `.malformedModel` (or at worst
 /// another `MicrogenError`), never trap and never hang.
 final class BadInputTests: XCTestCase {
-    /// SplitMix64: a small seeded generator so failures reproduce.
-    struct SeededGenerator: RandomNumberGenerator {
-        var state: UInt64
-        mutating func next() -> UInt64 {
-            state &+= 0x9E37_79B9_7F4A_7C15
-            var z = state
-            z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-            z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-            return z ^ (z >> 31)
-        }
-    }
-
     func referenceBytes(_ name: String) throws -> [UInt8] {
         let url = TestPaths.model(name)
         guard TestPaths.exists(url) else { throw XCTSkip("reference model missing: \(url.path)") }
@@ -89,7 +77,7 @@ final class BadInputTests: XCTestCase {
     }
 
     func testRandomBytesAreRefused() {
-        var rng = SeededGenerator(state: 42)
+        var rng = SplitMix64(seed: 42)
         for trial in 0..<300 {
             let size = Int.random(in: 0..<4096, using: &rng)
             var bytes = (0..<size).map { _ in UInt8.random(in: 0...255, using: &rng) }
@@ -105,7 +93,7 @@ final class BadInputTests: XCTestCase {
     /// must never trap or hang.
     func testCorruptedModelsNeverTrap() throws {
         let original = try referenceBytes("kws_ref_model")
-        var rng = SeededGenerator(state: 7)
+        var rng = SplitMix64(seed: 7)
         var failures = 0
         for _ in 0..<400 {
             var bytes = original

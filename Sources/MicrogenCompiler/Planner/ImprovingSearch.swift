@@ -1,3 +1,5 @@
+import MicrogenIR
+
 /// Simulated annealing over placement orders: every order decodes to a plan (each buffer at its
 /// lowest fit), and some order decodes to an optimal plan, so searching orders searches plans.
 ///
@@ -11,7 +13,7 @@ func improvingSearch(_ problem: PlacementProblem, from start: [Int], seed: UInt6
     let startPlacement = problem.place(start)
     guard n >= 2 else { return (start, startPlacement) }
 
-    var random = PlannerRandom(seed: seed)
+    var random = SplitMix64(seed: seed)
     var order = start, placement = startPlacement
     var energy = annealingEnergy(placement, problem)
     var best = (order: order, placement: placement)
@@ -21,10 +23,10 @@ func improvingSearch(_ problem: PlacementProblem, from start: [Int], seed: UInt6
     for iteration in 0..<iterations {
         if best.placement.arena <= problem.alignedLowerBound { break }
         var candidate = order
-        let i = random.below(n)
-        var j = random.below(n - 1)
+        let i = random.next(below: n)
+        var j = random.next(below: n - 1)
         if j >= i { j += 1 }
-        if random.below(2) == 0 {
+        if random.next(below: 2) == 0 {
             candidate.swapAt(i, j)
         } else {
             let moved = candidate.remove(at: i)
@@ -71,24 +73,4 @@ func exponential(_ x: Double) -> Double {
     }
     for _ in 0..<8 { sum *= sum }
     return sum
-}
-
-/// SplitMix64: small, fast and the same on every platform.
-struct PlannerRandom {
-    private var state: UInt64
-    init(seed: UInt64) { state = seed }
-
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-
-    /// Uniform in 0..<bound (bound > 0); the modulo bias is irrelevant at these sizes.
-    mutating func below(_ bound: Int) -> Int { Int(next() % UInt64(bound)) }
-
-    /// Uniform in [0, 1).
-    mutating func unit() -> Double { Double(next() >> 11) / Double(UInt64(1) << 53) }
 }

@@ -145,7 +145,7 @@ public final class FaultInjectingTransport: Transport {
         for rule in rules where rule.direction == direction {
             if let frames = rule.frames {
                 guard frames.contains(index) else { continue }
-            } else if random.nextDouble() >= rule.probability {
+            } else if random.unit() >= rule.probability {
                 continue
             }
             var note = "\(rule.kind) on \(direction) frame \(index)"
@@ -201,30 +201,5 @@ struct FrameSplitter {
             }
         }
         return units
-    }
-}
-
-/// A small seeded generator (SplitMix64), so that a failing fault test can be replayed exactly.
-struct SplitMix64 {
-    private var state: UInt64
-
-    init(seed: UInt64) {
-        state = seed
-    }
-
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-
-    mutating func next(below bound: Int) -> Int {
-        bound <= 1 ? 0 : Int(next() % UInt64(bound))
-    }
-
-    mutating func nextDouble() -> Double {
-        Double(next() >> 11) / Double(1 << 53)
     }
 }

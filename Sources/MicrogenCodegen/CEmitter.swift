@@ -11,13 +11,17 @@ struct CEmitter {
     let aliases: AliasedGraph
     let tensorOffsets: [Int: Int]
     let arenaSize: Int
+    /// No buffer of the plan overwrites a model input (see `BufferAssignment.preservesInputs`).
+    let inputsPreserved: Bool
     let operators: [CompiledOperator]
     let lowerings: [any KernelLowering]
 
     var prefix: String { "mg_\(name)" }
     var macroPrefix: String { "MG_\(name.uppercased())" }
 
-    init(name: String, aliases: AliasedGraph, tensorOffsets: [Int: Int], arenaSize: Int, operators: [CompiledOperator], lowerings: [any KernelLowering]) {
+    init(name: String, aliases: AliasedGraph, tensorOffsets: [Int: Int], arenaSize: Int, inputsPreserved: Bool,
+         operators: [CompiledOperator], lowerings: [any KernelLowering]) {
+        self.inputsPreserved = inputsPreserved
         self.name = CWriter.identifier(name)
         self.graph = aliases.graph
         self.aliases = aliases
@@ -163,6 +167,9 @@ struct CEmitter {
          * The arena must be aligned to \(macroPrefix)_ARENA_ALIGNMENT bytes. */
         #define \(macroPrefix)_ARENA_SIZE \(arenaSize)
         #define \(macroPrefix)_ARENA_ALIGNMENT 16
+        /* 1: a run leaves the inputs as they were written. 0: the plan reuses input memory once
+         * the inputs are read, so write the inputs again before every run. */
+        #define \(macroPrefix)_INPUTS_PRESERVED \(inputsPreserved ? 1 : 0)
         #define \(macroPrefix)_NUM_OPERATORS \(graph.operators.count)
         #define \(macroPrefix)_NUM_INPUTS \(graph.inputs.count)
         #define \(macroPrefix)_NUM_OUTPUTS \(graph.outputs.count)

@@ -21,9 +21,11 @@ public protocol KernelLowering: Sendable {
     func scratchBytes(_ op: Operator, in graph: Graph) -> Int
 
     /// The input position whose buffer the output may overwrite when that input dies at this
-    /// operator, or nil (the default). Only where the output has that input's byte size and
-    /// layout, and the kernel never reads an element of that input after writing the output
-    /// element at the same position (elementwise kernels read element i before writing it).
+    /// operator, or nil (the default). Only where the output fits in that input's bytes and the
+    /// kernel never overwrites an input byte it has still to read: elementwise kernels read
+    /// element i before writing it; the depthwise 3x3 kernel copies a whole channel to its plane
+    /// before writing that channel; the 1x1 convolution gathers a block of pixels before writing
+    /// their outputs, which end before the next block's inputs begin.
     func inPlaceInput(_ op: Operator, in graph: Graph) -> Int?
 
     /// The C for this operator. Constants go through `context` so names stay unique and

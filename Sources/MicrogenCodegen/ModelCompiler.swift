@@ -46,6 +46,8 @@ public struct CompiledModel: Sendable {
     public var files: [(name: String, contents: String)]
     /// FNV-1a of the generated sources (`MG_<NAME>_BUILD_ID`): the device reports it in INFO.
     public var buildID: UInt32
+    /// Every arena buffer with its offset and lifetime, by id (for the memory report and chart).
+    public var buffers: [PlannedBuffer] = []
 
     public var macs: Int { operators.reduce(0) { $0 + $1.macs } }
 }
@@ -63,6 +65,7 @@ public enum ModelCompiler {
         let inPlace = options.inPlace ? zip(graph.operators, lowerings).map { op, lowering in lowering.inPlaceInput(op, in: graph) } : []
         let buffers = BufferAssignment(aliased, scratch: scratch, inPlaceInputs: inPlace)
         let plan = buffers.plan()
+        let plannedBuffers = PlannedBuffer.list(buffers, plan: plan, graph: graph)
 
         var tensorOffsets: [Int: Int] = [:]
         for (index, tensor) in graph.tensors.enumerated() where !tensor.isConstant {
@@ -76,11 +79,12 @@ public enum ModelCompiler {
                 scratchOffset: scratch[i] > 0 ? plan.offsets[buffers.scratchBufferID(forOperator: i)] : nil))
         }
         let emitter = CEmitter(name: options.name, aliases: aliased, tensorOffsets: tensorOffsets,
-                               arenaSize: plan.arenaSize, operators: operators, lowerings: lowerings)
+                               arenaSize: plan.arenaSize, inputsPreserved: buffers.preservesInputs(plan, of: graph),
+                               operators: operators, lowerings: lowerings)
         let emitted = try emitter.emit(kernelsDirectory: options.kernelsDirectory)
         return CompiledModel(name: options.name, prefix: emitter.prefix, graph: graph, aliases: aliased, plan: plan,
                              tensorOffsets: tensorOffsets, operators: operators, weightsBytes: emitted.weightsBytes,
-                             files: emitted.files, buildID: emitted.buildID)
+                             files: emitted.files, buildID: emitted.buildID, buffers: plannedBuffers)
     }
 
     /// The lowering of every operator, or one error naming every operator that cannot be lowered.

@@ -42,7 +42,7 @@ public enum Benchmark {
         public var flashBytes: Int
         public var ramBytes: Int
         public var stackHighWaterBytes: Int
-        /// What the model costs in RAM at run time: the arena section (arena and input staging),
+        /// What the model costs in RAM at run time: the arena section,
         /// .data, .bss and the stack's measured high-water mark.
         public var ramUsedBytes: Int
         public var tflmInstructions: Int
@@ -125,6 +125,6 @@ public enum Benchmark {
             let flash = r.textBytes + r.rodataBytes + r.dataBytes
             text += "| \(r.model) | \(grouped(r.ramUsedBytes)) | \(grouped(tflmRAM)) | \(String(format: "%.2fx", Double(r.ramUsedBytes) / Double(tflmRAM))) | \(grouped(r.textBytes)) | \(grouped(ref.textBytes)) | \(String(format: "%.2fx", Double(r.textBytes) / Double(ref.textBytes))) | \(grouped(flash)) | \(grouped(ref.flashBytes)) | \(String(format: "%.2fx", Double(flash) / Double(ref.flashBytes))) |\n"
         }
-        return text + "\nThe arena is at its lower bound (the peak of bytes live at once) on every model, proved optimal by the planner. The arena section also holds a staging copy of each input, so a retried or repeated RUN never computes on an input the plan has already overwritten; `.text` includes the RPC runtime, startup and ports.\n"
+        return text + "\nThe arena is at its lower bound (the peak of bytes live at once) on every model, proved optimal by the planner. The firmware keeps no copy of the inputs: the host writes them before every run (docs/protocol.md). `.text` includes the RPC runtime, startup and ports.\n"
     }
 }

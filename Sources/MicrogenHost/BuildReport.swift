@@ -2,7 +2,6 @@ import Foundation
 import MicrogenIR
 import MicrogenProject
 import MicrogenCodegen
-import MicrogenProject
 
 /// `report.json`: what a build produced, as data. Keys are snake_case and sorted, so reports of the
 /// same model diff cleanly.
@@ -27,10 +26,30 @@ public struct BuildReport: Codable, Sendable {
         public var scratchBytes: Int
         public var scratchOffset: Int?
     }
+    /// One arena buffer: which tensors (or which operator's scratch) it holds, where, and while
+    /// which operators (inclusive), as the memory chart draws it.
+    public struct BufferRow: Codable, Sendable {
+        public var id: Int
+        public var label: String
+        public var tensors: [Int]
+        public var scratchOperator: Int?
+        public var bytes: Int
+        public var offset: Int
+        public var firstUse: Int
+        public var lastUse: Int
+    }
+    /// One code symbol of the firmware, for `code_symbols`.
+    public struct CodeSymbol: Codable, Sendable {
+        public var name: String
+        public var bytes: UInt64
+        public var component: String
+    }
     public var model: String
     public var name: String
     public var arenaBytes: Int
     public var arenaLowerBoundBytes: Int
+    /// The lower bound of the buffers as planned (below `arenaLowerBoundBytes` after in-place merges).
+    public var arenaPlannedLowerBoundBytes: Int
     /// The planning algorithm whose plan was kept, and whether it is proved optimal.
     public var planner: String
     public var plannerProvedOptimal: Bool
@@ -41,6 +60,19 @@ public struct BuildReport: Codable, Sendable {
     public var operators: [OperatorRow]
     /// Sizes from the ELF, when a firmware project was built.
     public var firmware: Firmware?
+    /// The same figures as `firmware`, at the top level where tools look first (board builds only):
+    /// code (.text with the vector table and unwind tables), flash (.text + .rodata + .data) and
+    /// RAM (.data + .bss + arena + reserved stack).
+    public var codeBytes: UInt64?
+    public var flashBytes: UInt64?
+    public var ramBytes: UInt64?
+    /// Code bytes per component and the largest code symbols, from `nm` (board builds with nm).
+    public var codeBytesByComponent: [String: UInt64]?
+    public var codeSymbols: [CodeSymbol]?
+    public var buffers: [BufferRow]
+
+    /// How many symbols `code_symbols` lists: enough to see the big ones, short enough to read.
+    public static let codeSymbolLimit = 20
 
     public struct Firmware: Codable, Sendable {
         public var board: String
@@ -73,9 +105,13 @@ public struct BuildReport: Codable, Sendable {
     }
 
     enum CodingKeys: String, CodingKey {
-        case model, name, macs, inputs, outputs, operators, firmware
+        case model, name, macs, inputs, outputs, operators, firmware, buffers
         case arenaBytes = "arena_bytes"
         case arenaLowerBoundBytes = "arena_lower_bound_bytes"
+        case arenaPlannedLowerBoundBytes = "arena_planned_lower_bound_bytes"
+        case codeBytes = "code_bytes", flashBytes = "flash_bytes", ramBytes = "ram_bytes"
+        case codeBytesByComponent = "code_bytes_by_component"
+        case codeSymbols = "code_symbols"
         case planner
         case plannerProvedOptimal = "planner_proved_optimal"
         case weightsBytes = "weights_bytes"
@@ -93,6 +129,7 @@ public struct BuildReport: Codable, Sendable {
         name = compiled.name
         arenaBytes = compiled.plan.arenaSize
         arenaLowerBoundBytes = compiled.plan.lowerBound
+        arenaPlannedLowerBoundBytes = compiled.plan.plannedLowerBound
         planner = "\(compiled.plan.algorithm)"
         plannerProvedOptimal = compiled.plan.provedOptimal
         weightsBytes = compiled.weightsBytes
@@ -103,6 +140,24 @@ public struct BuildReport: Codable, Sendable {
             OperatorRow(index: op.index, kind: op.kind.rawValue, inputs: op.inputs.filter { $0 >= 0 }.map(info),
                         outputs: op.outputs.map(info), macs: op.macs, scratchBytes: op.scratchBytes,
                         scratchOffset: op.scratchOffset)
+        }
+        buffers = compiled.buffers.map { buffer in
+            BufferRow(id: buffer.id, label: buffer.label, tensors: buffer.tensors, scratchOperator: buffer.scratchOperator,
+                      bytes: buffer.size, offset: buffer.offset, firstUse: buffer.firstUse, lastUse: buffer.lastUse)
+        }
+    }
+
+    /// Records a board build: the `firmware` block, the top-level sizes and, when nm ran, the
+    /// code per component.
+    public mutating func add(board: String, size: FirmwareSize, code: CodeSize?) {
+        firmware = Firmware(board: board, size: size)
+        codeBytes = size.text
+        flashBytes = size.flash
+        ramBytes = size.ram
+        guard let code else { return }
+        codeBytesByComponent = Dictionary(uniqueKeysWithValues: code.byComponent.map { ($0.key.rawValue, $0.value) })
+        codeSymbols = code.symbols.prefix(Self.codeSymbolLimit).map {
+            CodeSymbol(name: $0.name, bytes: $0.bytes, component: $0.component.rawValue)
         }
     }
 
@@ -118,6 +173,15 @@ extension BuildReport.TensorInfo {
         case tensor, name, dtype, shape, bytes, scale
         case arenaOffset = "arena_offset"
         case zeroPoint = "zero_point"
+    }
+}
+
+extension BuildReport.BufferRow {
+    enum CodingKeys: String, CodingKey {
+        case id, label, tensors, bytes, offset
+        case scratchOperator = "scratch_operator"
+        case firstUse = "first_use"
+        case lastUse = "last_use"
     }
 }
 

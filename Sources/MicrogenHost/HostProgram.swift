@@ -16,7 +16,8 @@ public struct HostProgram: Sendable {
 
     /// Writes the model's C and a small harness into `directory` and compiles them with `$CC`
     /// (default `cc`). With `traces`, the program also writes every operator's output.
-    public static func build(_ model: CompiledModel, in directory: String, traces: Bool = false) throws -> HostProgram {
+    /// `extraFlags` go after the environment's (e.g. `-DMG_USE_DSP=1`).
+    public static func build(_ model: CompiledModel, in directory: String, traces: Bool = false, extraFlags: [String] = []) throws -> HostProgram {
         try ModelBuilder.write(model, to: directory)
         let harness = directory + "/host_main.c"
         do {
@@ -28,7 +29,7 @@ public struct HostProgram: Sendable {
         let compiler = ProcessInfo.processInfo.environment["CC"] ?? "cc"
         // MICROGEN_HOST_CFLAGS adds flags, e.g. -DMG_USE_DSP=1 to test the SIMD kernels' path on the host.
         let extra = (ProcessInfo.processInfo.environment["MICROGEN_HOST_CFLAGS"] ?? "").split(separator: " ").map(String.init)
-        var arguments = strictFlags + extra + ["-I", directory, directory + "/\(model.name).c", harness, "-o", executable, "-lm"]
+        var arguments = strictFlags + extra + extraFlags + ["-I", directory, directory + "/\(model.name).c", harness, "-o", executable, "-lm"]
         if traces { arguments.insert("-DMG_TRACE", at: 0) }
         let result = try runProcess(compiler, arguments)
         guard result.status == 0 else {

@@ -37,12 +37,8 @@ public enum InspectReport {
         }
         out += tensors.render() + "\n"
 
-        var memory = TextTable(headers: ["memory", "bytes"], rightAligned: [1])
-        memory.add(["arena (planned)", grouped(model.plan.arenaSize)])
-        memory.add(["arena lower bound (peak live bytes)", grouped(model.plan.lowerBound)])
-        memory.add(["planner", "\(model.plan.algorithm)\(model.plan.provedOptimal ? ", proved optimal" : "")"])
-        memory.add(["weights and constants (flash)", grouped(model.weightsBytes)])
-        out += memory.render()
+        out += MemoryTable.render(model)
+        out += "\(model.buffers.count) arena buffers; \(MemoryChart.peakText(model))\n"
         return out
     }
 }

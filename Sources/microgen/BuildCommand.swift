@@ -15,9 +15,19 @@ struct BuildCommand: ParsableCommand {
 
         With --board, writes a self-contained project (the model, the runtime with its RPC server,
         startup code, linker script, UART and timer ports, main.c, a Makefile with all, flash, qemu,
-        size and clean) and runs make, then prints flash and RAM use against the board's capacity.
-        A model that does not fit is refused, saying by how many bytes it is over. The project
-        builds with make alone: hand it to someone without microgen.
+        size and clean) and runs make, then prints flash and RAM use against the board's capacity
+        and the code bytes per component (model, RPC runtime, startup/port/board, C library; from
+        the ELF's symbols with arm-none-eabi-nm). A model that does not fit is refused, saying by
+        how many bytes it is over. The project builds with make alone: hand it to someone without
+        microgen.
+
+        Every build prints the memory plan (arena against its lower bounds, weights) and writes
+        report.json: arena_bytes, arena_lower_bound_bytes, weights_bytes, buffers (offset and
+        lifetime of every arena buffer) and, after a board build, code_bytes, flash_bytes,
+        ram_bytes, code_bytes_by_component and code_symbols (README.md lists every field).
+        --memory-chart FILE also draws the plan: operators across, arena offsets up, one box per
+        buffer while it is alive, the peak marked; FILE.svg is the picture, FILE.html a page with
+        the picture and a table of the buffers.
 
         The same model and options always give byte-identical files. The C API, for a model named kws:
           MG_KWS_ARENA_SIZE, MG_KWS_INPUT0_OFFSET, MG_KWS_INPUT0_SIZE, ...
@@ -28,6 +38,7 @@ struct BuildCommand: ParsableCommand {
           microgen build kws_ref_model.tflite --emit library --output out/kws --name kws
           microgen build kws_ref_model.tflite --board cortex-m7 --output out/kws-m7
           make -C out/kws-m7 qemu
+          microgen build kws_ref_model.tflite --output out/kws --memory-chart out/kws-memory.svg
         """
     )
 
@@ -53,7 +64,11 @@ struct BuildCommand: ParsableCommand {
     @Flag(help: "Write the project but do not run make.")
     var noMake: Bool = false
 
+    @Option(help: "Write a chart of the memory plan: an .svg file, or .html for a page with the chart and a table.")
+    var memoryChart: String?
+
     func validate() throws {
+        try validateMemoryChart(memoryChart)
         if emit == .project && board == nil { throw ValidationError("--emit project needs --board (see `microgen boards`)") }
         if emit == .library && board != nil { throw ValidationError("--board builds a project; drop --emit library or --board") }
     }
@@ -64,21 +79,23 @@ struct BuildCommand: ParsableCommand {
             progress.step("compiling \(model)")
             let compiled = try ModelBuilder.compile(path: model, name: name)
             var report = BuildReport(model: compiled, source: model)
-            var summary = TextTable(headers: ["model \(compiled.name)", "bytes"], rightAligned: [1])
+            var summary = TextTable(headers: ["model \(compiled.name)", ""], rightAligned: [1])
             summary.add(["operators", String(compiled.operators.count)])
             summary.add(["MACs", grouped(compiled.macs)])
-            summary.add(["arena", grouped(compiled.plan.arenaSize)])
-            summary.add(["arena lower bound", grouped(compiled.plan.lowerBound)])
-            summary.add(["weights and constants", grouped(compiled.weightsBytes)])
-            var sizeText = ""
+            var firmware: FirmwareSize?
+            var code: CodeSize?
             if let boardName = board {
                 let board = try BoardCatalog.named(boardName)
                 let project = try ProjectEmitter.emit(model: compiled, board: board, to: output)
                 if !noMake {
                     progress.step("building the \(board.name) firmware with make")
                     let build = try ProjectBuilder.build(project)
-                    report.firmware = BuildReport.Firmware(board: board.name, size: build.size)
-                    sizeText = build.size.render()
+                    // Static helpers in the kernel headers carry no model prefix but are the model's code.
+                    let kernels = (try? FileManager.default.contentsOfDirectory(atPath: Resources.kernelsDirectory())) ?? []
+                    code = CodeSize.measure(build, modelPrefix: compiled.prefix, modelSource: compiled.name + ".c",
+                                            kernelHeaders: Set(kernels))
+                    report.add(board: board.name, size: build.size, code: code)
+                    firmware = build.size
                 }
             } else {
                 try ModelBuilder.write(compiled, to: output)
@@ -90,8 +107,11 @@ struct BuildCommand: ParsableCommand {
             } catch {
                 throw MicrogenError(.io, "cannot write \(output)/report.json: \(error.localizedDescription)")
             }
-            print(summary.render(), terminator: "")
-            if !sizeText.isEmpty { print(sizeText, terminator: sizeText.hasSuffix("\n") ? "" : "\n") }
+            if let memoryChart { try MemoryChart.write(compiled, source: model, to: memoryChart) }
+            print(summary.render())
+            print(MemoryTable.render(compiled, firmware: firmware))
+            if let code { print(MemoryTable.code(code)) }
+            if let memoryChart { print("wrote the memory chart to \(memoryChart)") }
             print("wrote \(board == nil ? "the C library" : "the \(board!) project") and report.json to \(output)")
         }
     }

@@ -62,11 +62,12 @@ final class RPCClientTests: XCTestCase {
         XCTAssertEqual(result.status.runsCompleted, 4, "one warm-up run on a fresh device, then 3")
 
         // Uploads are cut at 251 bytes and reads at 256; timings are read 30 operators at a time.
+        // The inputs go up again before every run: the plan may have overwritten them.
         let writes = device.requestsSeen.compactMap { request -> String? in
             if case .writeInput(let index, let offset, let data) = request { return "\(index)@\(offset)+\(data.count)" }
             return nil
         }
-        XCTAssertEqual(writes, ["0@0+251", "0@251+149", "1@0+12"])
+        XCTAssertEqual(writes, Array(repeatElement(["0@0+251", "0@251+149", "1@0+12"], count: 3).joined()))
         let reads = device.requestsSeen.compactMap { request -> String? in
             switch request {
             case .readOutput(let index, let offset, let length): return "out\(index)@\(offset)+\(length)"
@@ -74,7 +75,12 @@ final class RPCClientTests: XCTestCase {
             default: return nil
             }
         }
-        XCTAssertEqual(reads, ["t0+30", "t30+15", "out0@0+256", "out0@256+44"])
+        XCTAssertEqual(reads, Array(repeatElement(["t0+30", "t30+15"], count: 3).joined()) + ["out0@0+256", "out0@256+44"])
+        let runs = device.requestsSeen.compactMap { request -> UInt16? in
+            if case .run(let runs) = request { return runs }
+            return nil
+        }
+        XCTAssertEqual(runs, [1, 1, 1, 1], "the warm-up run, then one run per upload")
         XCTAssertEqual(session.client.retries, 0)
         XCTAssertEqual(try session.client.echo([0x7E, 0x7D, 0, 255]), [0x7E, 0x7D, 0, 255])
     }

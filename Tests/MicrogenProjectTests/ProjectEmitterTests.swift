@@ -15,7 +15,7 @@ final class ProjectEmitterTests: XCTestCase {
             XCTAssertEqual(error.kind, .doesNotFit)
             XCTAssertTrue(error.message.contains("RAM"), error.message)
             XCTAssertTrue(error.message.contains("arena \(MemoryBudget.format(UInt64(model.plan.arenaSize)))"), error.message)
-            let expectedOver = model.plan.arenaSize + 490 + 16_384 + Int(MemoryBudget.runtimeRAMBytes) + 8 * model.operators.count - 16 * 1024
+            let expectedOver = model.plan.arenaSize + 16_384 + Int(MemoryBudget.runtimeRAMBytes) + 8 * model.operators.count - 16 * 1024
             XCTAssertTrue(error.message.contains("over by \(MemoryBudget.format(UInt64(expectedOver))) bytes"), error.message)
         }
         XCTAssertFalse(FileManager.default.fileExists(atPath: dir + "/Makefile"), "nothing is written")

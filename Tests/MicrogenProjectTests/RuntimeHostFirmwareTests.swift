@@ -20,7 +20,7 @@ final class RuntimeHostFirmwareTests: XCTestCase {
     }
 
     /// Uploads case 0's input in chunks, runs, and checks the output against TFLM's.
-    private func uploadRunAndCheck(_ firmware: RuntimeFirmwareProcess, runs: Int) throws -> (operators: Int, total: UInt64) {
+    private func uploadRunAndCheck(_ firmware: RuntimeFirmwareProcess, runs: Int = 1) throws -> (operators: Int, total: UInt64) {
         let input = try runtimeLoadNpy(Self.vectors + "/case0_input0.npy")
         let expected = try runtimeLoadNpy(Self.vectors + "/case0_output0.npy")
         XCTAssertEqual(input.descr, "|i1")
@@ -96,7 +96,9 @@ final class RuntimeHostFirmwareTests: XCTestCase {
             XCTAssertTrue(t.isAtEnd)
         }
 
-        let runs = 20
+        // kws's plan reuses its input's memory, so one run per upload (docs/protocol.md).
+        XCTAssertTrue(model.files.contains { $0.contents.contains("#define MG_KWS_INPUTS_PRESERVED 0") })
+        let runs = 1
         let (operators, total) = try uploadRunAndCheck(firmware, runs: runs)
         XCTAssertEqual(operators, model.operators.count)
 
@@ -129,6 +131,55 @@ final class RuntimeHostFirmwareTests: XCTestCase {
 
         XCTAssertEqual(firmware.finish(), 0, firmware.standardError)
         XCTAssertEqual(firmware.framingProblems, [])
+    }
+
+    /// The firmware keeps no copy of the inputs and kws's plan overwrites its input: a RUN without
+    /// fresh inputs, or of several runs, is refused (INPUT_STALE, 9) instead of computing on
+    /// overwritten input, while a RUN repeated with its seq (a retry whose reply was lost) gets
+    /// the first reply again without running.
+    func testRunWithoutFreshInputsIsRefusedAndARetriedRunIsAnsweredAgain() throws {
+        let model = try compileKws()
+        let scratch = try runtimeScratchDirectory(self, "kws-stale")
+        let build = try HostFirmware.build(model, in: scratch + "/firmware")
+        let firmware = try RuntimeFirmwareProcess(executable: build.executable, scratch: scratch)
+        func runsCompleted() throws -> UInt32 {
+            var s = RuntimeReader(try firmware.request(0x08).payload)
+            _ = s.u32(); _ = s.u32()
+            return s.u32()
+        }
+
+        _ = try uploadRunAndCheck(firmware)
+        XCTAssertEqual(try runsCompleted(), 1)
+        let again = try firmware.request(0x05, runtimeLE16(1))
+        XCTAssertEqual(again.errorCode, 9, "a second run on overwritten input: \(again)")
+        XCTAssertTrue(again.errorReason.contains("write them again"), again.errorReason)
+
+        // Several runs per upload would compute on overwritten input from the second on.
+        _ = try uploadRunAndCheck(firmware)
+        XCTAssertEqual(try runsCompleted(), 2)
+        let input = try runtimeLoadNpy(Self.vectors + "/case0_input0.npy")
+        for offset in stride(from: 0, to: input.data.count, by: 251) {
+            _ = try firmware.request(0x04, [0] + runtimeLE32(offset) + Array(input.data[offset..<min(offset + 251, input.data.count)]))
+        }
+        let several = try firmware.request(0x05, runtimeLE16(2))
+        XCTAssertEqual(several.errorCode, 9, "\(several)")
+        XCTAssertTrue(several.errorReason.contains("once per upload"), several.errorReason)
+
+        // A RUN sent twice with one seq runs once and is answered twice alike.
+        let run = RuntimeWire.encode(type: 0x05, seq: 77, payload: runtimeLE16(1))
+        firmware.send(run)
+        let first = try XCTUnwrap(firmware.readFrame())
+        firmware.send(run)
+        let repeated = try XCTUnwrap(firmware.readFrame())
+        XCTAssertEqual(first.type, 0x85, first.errorReason)
+        XCTAssertEqual(repeated, first, "the retry gets the first reply")
+        XCTAssertEqual(try runsCompleted(), 3, "and the model ran once")
+        let expected = try runtimeLoadNpy(Self.vectors + "/case0_output0.npy")
+        XCTAssertEqual(try firmware.request(0x07, [0] + runtimeLE32(0) + runtimeLE16(12)).payload, expected.data)
+        // After another request the same seq is a new RUN, refused for want of inputs.
+        firmware.send(run)
+        XCTAssertEqual(firmware.readFrame()?.errorCode, 9)
+        XCTAssertEqual(firmware.finish(), 0, firmware.standardError)
     }
 
     /// Under AddressSanitizer and UBSan: every kind of damaged frame and bad request gets the
@@ -199,7 +250,7 @@ final class RuntimeHostFirmwareTests: XCTestCase {
         XCTAssertEqual(status.payload.last, 7, "last_error is the last error sent")
 
         // Still serving correctly, under the sanitizers.
-        _ = try uploadRunAndCheck(firmware, runs: 2)
+        _ = try uploadRunAndCheck(firmware)
         XCTAssertEqual(firmware.finish(), 0, firmware.standardError)
         XCTAssertFalse(firmware.standardError.contains("Sanitizer"), firmware.standardError)
         XCTAssertFalse(firmware.standardError.contains("runtime error"), firmware.standardError)

@@ -227,25 +227,22 @@ static int handle_write_input(mg_rpc_server *s, uint8_t *p, uint32_t length, con
     offset = get32(p + 1);
     count = length - 5;
     if (!in_tensor(s->model, tensor, offset, count)) FAIL(MG_RPC_BAD_OFFSET, "past the end of the input");
-    memcpy((tensor->staging != 0 ? tensor->staging : s->model->arena + tensor->offset) + offset, p + 5, count);
+    memcpy(s->model->arena + tensor->offset + offset, p + 5, count);
+    s->inputs_stale = 0;
     put16(p + 5, count);
     return 7;
 }
 
-/* Copies the staged inputs into the arena; false if an input does not fit in it. */
-static int restore_inputs(const mg_model_desc *model)
+/* The reply of the RUN just answered (runs, operators, total): a retry gets it again. */
+static int run_reply(mg_rpc_server *s, uint8_t *p)
 {
-    uint32_t i;
-    for (i = 0; model->inputs != 0 && i < model->num_inputs; i++) {
-        const mg_tensor_desc *input = &model->inputs[i];
-        if (input->staging == 0) continue;
-        if (!in_tensor(model, input, 0, input->size)) return 0;
-        memcpy(model->arena + input->offset, input->staging, input->size);
-    }
-    return 1;
+    put16(p, s->run_runs);
+    put16(p + 2, timed_operators(s->model));
+    put64(p + 4, s->run_total);
+    return 12;
 }
 
-static int handle_run(mg_rpc_server *s, uint8_t *p, uint32_t length, const char **reason)
+static int handle_run(mg_rpc_server *s, uint8_t seq, uint8_t *p, uint32_t length, const char **reason)
 {
     const mg_model_desc *model = s->model;
     uint32_t runs, run, operators = timed_operators(model), i;
@@ -253,26 +250,29 @@ static int handle_run(mg_rpc_server *s, uint8_t *p, uint32_t length, const char 
     int status = 0;
     if (length != 2) FAIL(MG_RPC_BAD_LENGTH, "RUN takes runs");
     runs = get16(p);
+    if (seq != 0 && seq == s->run_seq && runs == s->run_runs) return run_reply(s, p);
+    s->run_seq = 0;
     if (runs == 0) FAIL(MG_RPC_BAD_LENGTH, "runs must be at least 1");
     if (model->run == 0 || model->arena == 0) FAIL(MG_RPC_MODEL_ERROR, "no model");
-    if (!restore_inputs(model)) FAIL(MG_RPC_MODEL_ERROR, "an input lies outside the arena");
+    if (s->inputs_stale) FAIL(MG_RPC_INPUT_STALE, "the last run overwrote the inputs: write them again");
+    if (runs > 1 && !model->inputs_preserved) FAIL(MG_RPC_INPUT_STALE, "this model overwrites its inputs: run once per upload");
     for (i = 0; i < operators; i++) model->operator_ticks[i] = 0;
     profile_ticks = model->operator_ticks;
     profile_operators = operators;
     for (run = 0; run < runs && status == 0; run++) {
-        uint32_t start;
-        if (run > 0) (void)restore_inputs(model);
-        start = mg_port_counter();
+        uint32_t start = mg_port_counter();
         status = model->run(model->arena);
         total += (uint32_t)(mg_port_counter() - start);
         if (status == 0) s->runs_completed++;
     }
     profile_ticks = 0;
     profile_operators = 0;
+    s->inputs_stale = !model->inputs_preserved;
     if (status != 0) FAIL(MG_RPC_MODEL_ERROR, "the run function failed");
-    put16(p + 2, operators);
-    put64(p + 4, total);
-    return 12;
+    s->run_seq = seq;
+    s->run_runs = (uint16_t)runs;
+    s->run_total = total;
+    return run_reply(s, p);
 }
 
 static int handle_read_timings(mg_rpc_server *s, uint8_t *p, uint32_t length, const char **reason)
@@ -318,12 +318,14 @@ static void dispatch(mg_rpc_server *s, uint8_t type, uint8_t seq, uint32_t lengt
     uint8_t *p = s->frame + 4;
     const char *reason = "unknown message type";
     int result = -MG_RPC_UNKNOWN_MESSAGE;
+    /* Only a RUN that follows its own answer at once is a retry of it. */
+    if (type != MG_RPC_RUN) s->run_seq = 0;
     switch (type) {
     case MG_RPC_ECHO: result = (int)length; break;
     case MG_RPC_INFO: result = handle_info(s, p, length, &reason); break;
     case MG_RPC_TENSOR_INFO: result = handle_tensor_info(s, p, length, &reason); break;
     case MG_RPC_WRITE_INPUT: result = handle_write_input(s, p, length, &reason); break;
-    case MG_RPC_RUN: result = handle_run(s, p, length, &reason); break;
+    case MG_RPC_RUN: result = handle_run(s, seq, p, length, &reason); break;
     case MG_RPC_READ_TIMINGS: result = handle_read_timings(s, p, length, &reason); break;
     case MG_RPC_READ_OUTPUT: result = handle_read_output(s, p, length, &reason); break;
     case MG_RPC_STATUS: result = handle_status(s, p, length, &reason); break;

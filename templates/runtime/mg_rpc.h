@@ -37,15 +37,12 @@ extern "C" {
 #define MG_RPC_BAD_OFFSET 6
 #define MG_RPC_BAD_LENGTH 7
 #define MG_RPC_MODEL_ERROR 8
+#define MG_RPC_INPUT_STALE 9
 
 /* One model input or output, where it lives in the arena and what it holds. */
 typedef struct {
     uint32_t size;                  /* bytes */
     uint32_t offset;                /* in the arena */
-    /* Inputs only: `size` bytes where WRITE_INPUT puts the data; RUN copies them into the
-     * arena before every run, because the model may reuse an input's memory once it has read
-     * it, and a repeated (or retried) RUN must see the same input. 0: write into the arena. */
-    uint8_t *staging;
     uint32_t dims[MG_RPC_MAX_RANK];
     float scale;                    /* 0 for float tensors */
     int32_t zero_point;
@@ -66,6 +63,10 @@ typedef struct {
     uint8_t num_inputs;
     uint8_t num_outputs;
     uint16_t num_operators;
+    /* 1 when no buffer of the memory plan overwrites an input, so an input written once can be
+     * run many times. 0 when the plan reuses an input's memory after reading it: then every RUN
+     * needs fresh inputs (WRITE_INPUT), and a second RUN without them is refused. */
+    uint8_t inputs_preserved;
     uint64_t *operator_ticks;       /* num_operators sums, written by RUN */
 } mg_model_desc;
 
@@ -77,6 +78,13 @@ typedef struct {
     uint8_t rx_state;
     uint8_t rx_error;               /* why the frame being discarded is bad */
     uint8_t last_error;
+    /* The seq of the RUN just answered, while no other request has come since (0: none): a
+     * retried RUN, whose reply was lost, gets the same reply again instead of a second run on
+     * inputs the first run may have overwritten. */
+    uint8_t run_seq;
+    uint8_t inputs_stale;           /* the last run overwrote the inputs and none came since */
+    uint16_t run_runs;              /* the answered RUN's runs and total, for the repeat */
+    uint64_t run_total;
     uint8_t out_length;
     uint16_t out_crc;
     uint8_t out[32];                /* stuffed bytes waiting for mg_port_write() */

@@ -134,6 +134,18 @@ public struct ConvLowering: KernelLowering {
                           blockPixels: block, scratchBytes: blockScratch(block))
     }
 
+    /// A pointwise (1x1, stride 1, unpadded) convolution with as many output as input channels
+    /// runs in place with the fast kernel: it gathers a block's pixels into scratch before writing
+    /// their outputs, and output pixel p ends at byte (p + 1) * output_c, where input pixel p + 1
+    /// begins. (Fewer output channels would be exact too, but the planner merges equal sizes
+    /// only; the general kernel reads a pixel while writing it: never in place.)
+    public func inPlaceInput(_ op: Operator, in graph: Graph) -> Int? {
+        guard let g = try? geometry(op, in: graph, index: nil), gather(g) != nil,
+              g.filterH == 1, g.filterW == 1, g.options.strideH == 1, g.options.strideW == 1,
+              g.rows.total == 0, g.columns.total == 0, g.outputC == g.inputC else { return nil }
+        return 0
+    }
+
     public func scratchBytes(_ op: Operator, in graph: Graph) -> Int {
         guard let g = try? geometry(op, in: graph, index: nil), let d = try? design(g, op: op, graph: graph) else { return 0 }
         return d.scratchBytes

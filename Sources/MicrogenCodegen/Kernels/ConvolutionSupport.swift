@@ -326,7 +326,8 @@ extension ConvolutionSupport {
 
     /// Bytes the arena has beside the activation tensors live while `op` runs, up to the most
     /// that are live at any operator: scratch that fits there does not raise the arena's lower
-    /// bound. (An estimate from first and last use in the operator order; constants excluded.)
+    /// bound. (An estimate from first and last use in the operator order, in-place operators
+    /// counted once; constants excluded. Aliases are not followed, so it errs on the small side.)
     static func freeArenaBytes(at op: Operator, in graph: Graph) -> Int {
         guard let index = graph.operators.firstIndex(of: op) else { return 0 }
         let count = graph.operators.count
@@ -340,6 +341,15 @@ extension ConvolutionSupport {
         var live = [Int](repeating: 0, count: count)
         for (t, start) in first where !graph.tensors[t].isConstant {
             for i in start...max(start, last[t] ?? start) { live[i] += graph.tensors[t].byteCount }
+        }
+        // An operator that runs in place over an input dying there adds no bytes of its own.
+        let pinned = Set(graph.inputs + graph.outputs)
+        for (i, o) in graph.operators.enumerated() {
+            guard let position = LoweringRegistry.lowering(for: o.kind)?.inPlaceInput(o, in: graph),
+                  o.inputs.indices.contains(position), let output = o.outputs.first else { continue }
+            let input = o.inputs[position]
+            guard input >= 0, last[input] == i, !pinned.contains(input) else { continue }
+            live[i] -= min(graph.tensors[input].byteCount, graph.tensors[output].byteCount)
         }
         return (live.max() ?? 0) - live[index]
     }
@@ -367,18 +377,23 @@ extension ConvolutionSupport {
     /// int8 weights [rows, depth] in the order `mg_conv_gemm.h` reads them: rows in blocks of
     /// `block`; within a block, group by group (4 consecutive k), each row's 4 values. Rows past
     /// `rows` and values past `depth` are zero.
-    static func packGroupedWeights(_ weights: [Int8], rows: Int, depth: Int, block: Int) -> [Int8] {
+    /// With `groupsPerChunk`, the groups come in chunks of that many, each chunk holding every
+    /// block (the order mg_fc_fast.h reads when it widens the row a chunk at a time).
+    static func packGroupedWeights(_ weights: [Int8], rows: Int, depth: Int, block: Int, groupsPerChunk: Int = .max) -> [Int8] {
         let groups = (depth + 3) / 4
         let blocks = (rows + block - 1) / block
         var packed: [Int8] = []
         packed.reserveCapacity(blocks * block * groups * 4)
-        for b in 0..<blocks {
-            for g in 0..<groups {
-                for r in 0..<block {
-                    let row = b * block + r
-                    for j in 0..<4 {
-                        let k = 4 * g + j
-                        packed.append(row < rows && k < depth ? weights[row * depth + k] : 0)
+        for chunk in stride(from: 0, to: groups, by: max(1, min(groupsPerChunk, groups))) {
+            let end = min(groups, chunk + max(1, groupsPerChunk))
+            for b in 0..<blocks {
+                for g in chunk..<end {
+                    for r in 0..<block {
+                        let row = b * block + r
+                        for j in 0..<4 {
+                            let k = 4 * g + j
+                            packed.append(row < rows && k < depth ? weights[row * depth + k] : 0)
+                        }
                     }
                 }
             }

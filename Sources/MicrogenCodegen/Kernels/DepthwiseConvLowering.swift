@@ -70,6 +70,17 @@ public struct DepthwiseConvLowering: KernelLowering {
         return plane3x3(g)?.bytes ?? 0
     }
 
+    /// In place over the input with the 3x3 kernel: it copies input channel c into its plane
+    /// before writing output channel c, and with one output channel per input channel output
+    /// channel c lands only on bytes of input channel c. The plane is the "line buffer" of
+    /// TinyEngine's in-place depthwise convolution. (A strided one would be exact too, but its
+    /// smaller output would keep the whole input's buffer alive, which costs more than it saves.)
+    public func inPlaceInput(_ op: Operator, in graph: Graph) -> Int? {
+        guard let g = try? geometry(op, in: graph, index: nil), plane3x3(g) != nil, g.depthMultiplier == 1,
+              g.outputH == g.inputH, g.outputW == g.inputW else { return nil }
+        return 0
+    }
+
     public func macs(_ op: Operator, in graph: Graph) -> Int {
         guard let g = try? geometry(op, in: graph, index: nil) else { return 0 }
         return g.batches * g.outputH * g.outputW * g.outputC * g.filterH * g.filterW

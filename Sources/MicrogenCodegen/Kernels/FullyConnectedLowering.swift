@@ -56,14 +56,44 @@ public struct FullyConnectedLowering: KernelLowering {
 
     private func groups(_ g: Geometry) -> Int { (g.depth + 3) / 4 }
 
-    /// One input row widened to int16 (8 bytes per group of 4 values), then the int32 sums of
-    /// the outputs in blocks of 4.
-    public func scratchBytes(_ op: Operator, in graph: Graph) -> Int {
-        guard let g = try? geometry(op, in: graph, index: nil), usesFastKernel(g) else { return 0 }
-        return 8 * groups(g) + 16 * ((g.outputDepth + 3) / 4)
+    /// How mg_fc_fast.h walks the row and the outputs: `groups` groups of 4 inputs widened at a
+    /// time (8 bytes each), `blocks` blocks of 4 outputs summed at a time (16 bytes each).
+    private struct Chunking: Equatable {
+        var groups: Int
+        var blocks: Int
+        var scratchBytes: Int { 8 * groups + 16 * blocks }
     }
 
-    private func lowerFast(_ g: Geometry, context: EmitContext) throws -> LoweredOperator {
+    /// The scratch fits what the arena has to spare beside the live tensors; where this operator
+    /// sets the arena's peak (nothing to spare) it may take half its own tensors' bytes. Within
+    /// that: the whole row widened once if it fits, with as many output blocks as fit; otherwise
+    /// the row in chunks, widened again for every output chunk, with the split that widens least.
+    private func chunking(_ g: Geometry, op: Operator, graph: Graph) -> Chunking {
+        let groups = groups(g), blocks = (g.outputDepth + 3) / 4
+        let own = g.operands.input.byteCount + g.operands.output.byteCount
+        let budget = max(ConvolutionSupport.freeArenaBytes(at: op, in: graph), own / 2, 8 + 16)
+        if 8 * groups + 16 <= budget {
+            return Chunking(groups: groups, blocks: min(blocks, (budget - 8 * groups) / 16))
+        }
+        // Cost in instructions, roughly: 5 per group widened, 20 per call of the dot kernel.
+        var best = Chunking(groups: 1, blocks: 1), bestCost = Int.max
+        for chunkBlocks in 1...blocks {
+            let chunkGroups = (budget - 16 * chunkBlocks) / 8
+            guard chunkGroups >= 1 else { break }
+            let outputChunks = (blocks + chunkBlocks - 1) / chunkBlocks
+            let cost = outputChunks * (5 * groups + 20 * ((groups + chunkGroups - 1) / chunkGroups))
+            if cost < bestCost { (best, bestCost) = (Chunking(groups: chunkGroups, blocks: chunkBlocks), cost) }
+        }
+        return best
+    }
+
+    public func scratchBytes(_ op: Operator, in graph: Graph) -> Int {
+        guard let g = try? geometry(op, in: graph, index: nil), usesFastKernel(g) else { return 0 }
+        return chunking(g, op: op, graph: graph).scratchBytes
+    }
+
+    private func lowerFast(_ g: Geometry, op: Operator, context: EmitContext) throws -> LoweredOperator {
+        let chunks = chunking(g, op: op, graph: context.graph)
         let operands = g.operands
         let inputQ = operands.input.quantization!, outputQ = operands.output.quantization!, filterQ = operands.filter.quantization!
         let multipliers: [QuantizedMultiplier]
@@ -80,7 +110,8 @@ public struct FullyConnectedLowering: KernelLowering {
         let shared = Set(multipliers).count == 1
         let bound = ConvolutionSupport.accumulatorBound(weights: weights, bias: folded, channels: g.outputDepth)
         let used = shared ? [multipliers[0]] : multipliers
-        var packed = ConvolutionSupport.packGroupedWeights(weights, rows: g.outputDepth, depth: g.depth, block: 4)
+        var packed = ConvolutionSupport.packGroupedWeights(weights, rows: g.outputDepth, depth: g.depth, block: 4,
+                                                           groupsPerChunk: chunks.groups)
         var requant = ConvolutionSupport.packedRequantization(used, outputZeroPoint: outputQ.zeroPoint, accumulatorBound: bound)
         var bias = folded.map { Int32(Int($0) * requant.accumulatorScale) }
         if let x256 = ConvolutionSupport.x256Requantization(used, outputZeroPoint: outputQ.zeroPoint, accumulatorBound: bound),
@@ -92,7 +123,7 @@ public struct FullyConnectedLowering: KernelLowering {
         }
         let params = context.constantStruct("params", type: "mg_fc_s8_fast_params", fields: [
             ("batches", "\(g.batches)"), ("depth", "\(g.depth)"), ("output_depth", "\(g.outputDepth)"),
-            ("groups", "\(groups(g))"),
+            ("groups", "\(groups(g))"), ("chunk_groups", "\(chunks.groups)"), ("chunk_blocks", "\(chunks.blocks)"),
             ("weights", context.constantArray("weights", cType: "int8_t", integers: packed)),
             ("bias", context.constantArray("bias", cType: "int32_t",
                                            integers: bias + [Int32](repeating: 0, count: (4 - g.outputDepth % 4) % 4))),
@@ -108,7 +139,7 @@ public struct FullyConnectedLowering: KernelLowering {
 
     public func lower(_ op: Operator, context: EmitContext) throws -> LoweredOperator {
         let g = try geometry(op, in: context.graph, index: context.operatorIndex)
-        if usesFastKernel(g) { return try lowerFast(g, context: context) }
+        if usesFastKernel(g) { return try lowerFast(g, op: op, context: context) }
         let operands = g.operands
         let input = context.pointer(operands.inputIndex)
         let output = context.pointer(operands.outputIndex)

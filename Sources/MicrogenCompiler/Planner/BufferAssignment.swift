@@ -90,6 +90,22 @@ public struct BufferAssignment: Sendable {
 
     public func scratchBufferID(forOperator index: Int) -> Int { scratchIDBase + index }
 
+    /// True when no other buffer of `plan` shares a byte with a model input's buffer, so the
+    /// inputs still hold what was written into them after a run (the RPC server then lets a
+    /// written input be run many times; otherwise every run needs the inputs written again).
+    public func preservesInputs(_ plan: MemoryPlan, of graph: Graph) -> Bool {
+        let inputBuffers = Set(graph.inputs.compactMap { buffer(of: $0) })
+        for input in inputBuffers {
+            guard let request = requests.first(where: { $0.id == input }), let start = plan.offsets[input] else { continue }
+            let overlapped = requests.contains { other in
+                guard other.id != input, let otherStart = plan.offsets[other.id] else { return false }
+                return otherStart < start + request.size && start < otherStart + other.size
+            }
+            if overlapped { return false }
+        }
+        return true
+    }
+
     /// The memory plan of these buffers; its `lowerBound` is the bound without in-place
     /// execution, its `plannedLowerBound` the bound of the buffers as merged.
     public func plan(alignment: Int = 16) -> MemoryPlan {

@@ -167,10 +167,16 @@ public final class DeviceSession {
     /// device's `runs_completed` (which only a restart sets back) is read before the upload, before
     /// RUN and after the last output, and any step back is refused as a restart. A fresh device
     /// (count 0) first runs once, so that a restart to 0 is visible.
+    ///
+    /// `runs` > 1 uploads the inputs again before every run, because the model's plan may reuse
+    /// input memory (docs/protocol.md); the timings are the sums over all runs.
     public func infer(inputs: [[UInt8]], runs: Int = 1, runTimeout: Double? = nil) throws -> DeviceInference {
         let device = try self.device ?? info()
         guard inputs.count == device.inputs.count else {
             throw MicrogenError(.invalidArgument, "the model on the device has \(device.inputs.count) input(s) but \(inputs.count) were given")
+        }
+        guard (1...Int(UInt16.max)).contains(runs) else {
+            throw MicrogenError(.invalidArgument, "runs must be between 1 and \(UInt16.max), not \(runs)")
         }
         var before = try status()
         if before.runsCompleted == 0 {
@@ -178,10 +184,19 @@ public final class DeviceSession {
             before = try status()
             try checkNoRestart(since: 1, now: before.runsCompleted, step: "the first run")
         }
-        for (index, bytes) in inputs.enumerated() { try writeInput(index, bytes) }
-        let uploaded = try status()
-        try checkNoRestart(since: before.runsCompleted, now: uploaded.runsCompleted, step: "uploading the inputs")
-        let timings = try run(runs: runs, timeout: runTimeout)
+        var timings = RunTimings(runs: 0, totalTicks: 0, operatorTicks: [])
+        var uploaded = before
+        for run in 0..<runs {
+            for (index, bytes) in inputs.enumerated() { try writeInput(index, bytes) }
+            if run == 0 {
+                uploaded = try status()
+                try checkNoRestart(since: before.runsCompleted, now: uploaded.runsCompleted, step: "uploading the inputs")
+            }
+            let one = try self.run(runs: 1, timeout: runTimeout)
+            timings.runs += 1
+            timings.totalTicks &+= one.totalTicks
+            timings.operatorTicks = timings.operatorTicks.isEmpty ? one.operatorTicks : zip(timings.operatorTicks, one.operatorTicks).map { $0 &+ $1 }
+        }
         let outputs = try (0..<device.outputs.count).map { try readOutput($0) }
         let after = try status()
         try checkNoRestart(since: uploaded.runsCompleted &+ UInt32(runs), now: after.runsCompleted, step: "running and reading the outputs")

@@ -49,6 +49,7 @@ public enum RPCErrorCode: UInt8, Sendable, CaseIterable, CustomStringConvertible
     case badOffset = 6
     case badLength = 7
     case modelError = 8
+    case inputStale = 9
 
     public var description: String {
         switch self {
@@ -60,6 +61,7 @@ public enum RPCErrorCode: UInt8, Sendable, CaseIterable, CustomStringConvertible
         case .badOffset: return "BAD_OFFSET"
         case .badLength: return "BAD_LENGTH"
         case .modelError: return "MODEL_ERROR"
+        case .inputStale: return "INPUT_STALE"
         }
     }
 

@@ -320,8 +320,8 @@ int main(int argc, char **argv)
     }
     check_alive();
     printf("rpc fuzz: seed %lu, %lu bytes, %lu frames, %lu replies; errors: crc %lu, frame %lu, too long %lu, unknown %lu, "
-           "index %lu, offset %lu, length %lu, model %lu; ok\n",
+           "index %lu, offset %lu, length %lu, model %lu, input stale %lu; ok\n",
            seed, fed, frames, rpc_stub_replies, rpc_stub_errors[1], rpc_stub_errors[2], rpc_stub_errors[3], rpc_stub_errors[4],
-           rpc_stub_errors[5], rpc_stub_errors[6], rpc_stub_errors[7], rpc_stub_errors[8]);
+           rpc_stub_errors[5], rpc_stub_errors[6], rpc_stub_errors[7], rpc_stub_errors[8], rpc_stub_errors[9]);
     return 0;
 }

@@ -16,11 +16,8 @@
 static uint8_t arena[ARENA_SIZE];
 static uint64_t operator_ticks[OPERATORS];
 
-/* Input 0 is staged (RUN copies it into the arena), input 1 is written into the arena. */
-static uint8_t input0_staging[10];
-
 static const mg_tensor_desc inputs[2] = {
-    { .size = 10, .offset = 0, .staging = input0_staging, .dims = { 2, 5 }, .scale = 0.5f, .zero_point = -3, .dtype = 1, .rank = 2 },
+    { .size = 10, .offset = 0, .dims = { 2, 5 }, .scale = 0.5f, .zero_point = -3, .dtype = 1, .rank = 2 },
     { .size = 16, .offset = 12, .dims = { 4 }, .scale = 0.0f, .zero_point = 0, .dtype = 2, .rank = 1 },
 };
 
@@ -57,6 +54,8 @@ const mg_model_desc rpc_stub_model = {
     .num_inputs = 2,
     .num_outputs = 3,
     .num_operators = OPERATORS,
+    /* As if the plan reused input memory: RUN then needs fresh inputs every time. */
+    .inputs_preserved = 0,
     .operator_ticks = operator_ticks,
 };
 
@@ -64,7 +63,7 @@ const mg_model_desc rpc_stub_model = {
 
 rpc_stub_reply rpc_stub_last_reply;
 unsigned long rpc_stub_replies;
-unsigned long rpc_stub_errors[9];
+unsigned long rpc_stub_errors[10];
 
 static uint8_t body[MG_RPC_MAX_BODY];
 static size_t body_length;
@@ -119,7 +118,7 @@ static int expected_length(uint8_t type, const uint8_t *payload, size_t length)
     case MG_RPC_ECHO | MG_RPC_REPLY: return -1;
     case MG_RPC_ERROR: {
         size_t i;
-        if (length < 2 || payload[0] < 1 || payload[0] > 8) return -2;
+        if (length < 2 || payload[0] < 1 || payload[0] > 9) return -2;
         for (i = 2; i < length; i++) {
             if (payload[i] < 0x20 || payload[i] > 0x7E) return -2;
         }

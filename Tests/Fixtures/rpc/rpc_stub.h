@@ -26,7 +26,7 @@ typedef struct {
 
 extern rpc_stub_reply rpc_stub_last_reply;
 extern unsigned long rpc_stub_replies;
-extern unsigned long rpc_stub_errors[9]; /* error replies by code */
+extern unsigned long rpc_stub_errors[10]; /* error replies by code */
 
 /* Forgets the decoder's partial state (between independent fuzz inputs). */
 void rpc_stub_reset(void);

@@ -127,8 +127,10 @@ void mg_reset_handler(void)
     mg_exit(main());
 }
 
-/* The fault stack: the main stack may be what overflowed, so the report runs on its own. */
-uint32_t mg_fault_stack[128] __attribute__((aligned(8)));
+/* The fault report runs on a stack of its own, since the main stack may be what overflowed:
+ * the top of the arena (the linker script keeps it at least 256 bytes). After a fault the
+ * model's buffers are dead, so this costs no RAM. */
+extern uint32_t __mg_fault_stack_top[];
 
 /* Finds the stacked exception frame (MSP or PSP, from EXC_RETURN bit 2), moves to the fault
  * stack and calls mg_fault_report(frame, EXC_RETURN). Nothing is pushed on the old stack. */
@@ -144,7 +146,7 @@ void mg_fault_entry(void)
         "movs r2, #0\n\t"
         "msr msplim, r2\n\t"
 #endif
-        "ldr r2, =mg_fault_stack + 512\n\t"
+        "ldr r2, =__mg_fault_stack_top\n\t"
         "mov sp, r2\n\t"
         "b mg_fault_report\n\t"
         ".ltorg\n\t");

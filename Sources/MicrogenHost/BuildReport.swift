@@ -69,6 +69,8 @@ public struct BuildReport: Codable, Sendable {
     /// Code bytes per component and the largest code symbols, from `nm` (board builds with nm).
     public var codeBytesByComponent: [String: UInt64]?
     public var codeSymbols: [CodeSymbol]?
+    /// The stack high-water mark measured under QEMU, when the build measured it.
+    public var stackHighWaterBytes: Int?
     public var buffers: [BufferRow]
 
     /// How many symbols `code_symbols` lists: enough to see the big ones, short enough to read.
@@ -112,6 +114,7 @@ public struct BuildReport: Codable, Sendable {
         case codeBytes = "code_bytes", flashBytes = "flash_bytes", ramBytes = "ram_bytes"
         case codeBytesByComponent = "code_bytes_by_component"
         case codeSymbols = "code_symbols"
+        case stackHighWaterBytes = "stack_high_water_bytes"
         case planner
         case plannerProvedOptimal = "planner_proved_optimal"
         case weightsBytes = "weights_bytes"

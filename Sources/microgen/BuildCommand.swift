@@ -19,7 +19,9 @@ struct BuildCommand: ParsableCommand {
         and the code bytes per component (model, RPC runtime, startup/port/board, C library; from
         the ELF's symbols with arm-none-eabi-nm). A model that does not fit is refused, saying by
         how many bytes it is over. The project builds with make alone: hand it to someone without
-        microgen.
+        microgen. On an emulated board the stack is sized from a measurement: the firmware runs one
+        inference under QEMU with its stack painted, and is relinked with the high-water mark plus a
+        margin (--stack-size sets it instead).
 
         Every build prints the memory plan (arena against its lower bounds, weights) and writes
         report.json: arena_bytes, arena_lower_bound_bytes, weights_bytes, buffers (offset and
@@ -39,6 +41,7 @@ struct BuildCommand: ParsableCommand {
           microgen build kws_ref_model.tflite --board cortex-m7 --output out/kws-m7
           make -C out/kws-m7 qemu
           microgen build kws_ref_model.tflite --output out/kws --memory-chart out/kws-memory.svg
+          microgen build kws_ref_model.tflite --board stm32f746g-disco --stack-size 1024 --output out/kws-disco
         """
     )
 
@@ -67,10 +70,22 @@ struct BuildCommand: ParsableCommand {
     @Option(help: "Write a chart of the memory plan: an .svg file, or .html for a page with the chart and a table.")
     var memoryChart: String?
 
+    @Option(help: ArgumentHelp("The stack to reserve, in bytes, or 'measure': run one inference under QEMU, read the painted stack's high-water mark and reserve that with a margin (the default on emulated boards; real boards default to their board file's stack_size).", valueName: "bytes|measure"))
+    var stackSize: String?
+
     func validate() throws {
         try validateMemoryChart(memoryChart)
         if emit == .project && board == nil { throw ValidationError("--emit project needs --board (see `microgen boards`)") }
         if emit == .library && board != nil { throw ValidationError("--board builds a project; drop --emit library or --board") }
+        if let stackSize {
+            if board == nil { throw ValidationError("--stack-size applies to a board project: add --board") }
+            if stackSize != "measure" {
+                guard let bytes = Int(stackSize), bytes >= 512, bytes % 8 == 0 else {
+                    throw ValidationError("--stack-size must be 'measure' or a multiple of 8 bytes, at least 512; found '\(stackSize)'")
+                }
+            }
+            if stackSize == "measure" && noMake { throw ValidationError("--stack-size measure runs the firmware: drop --no-make") }
+        }
     }
 
     func run() throws {
@@ -84,12 +99,27 @@ struct BuildCommand: ParsableCommand {
             summary.add(["MACs", grouped(compiled.macs)])
             var firmware: FirmwareSize?
             var code: CodeSize?
+            var stackNote: String?
             if let boardName = board {
-                let board = try BoardCatalog.named(boardName)
-                let project = try ProjectEmitter.emit(model: compiled, board: board, to: output)
+                var board = try BoardCatalog.named(boardName)
+                if let stackSize, let bytes = Int(stackSize) { board.stackSize = bytes }
+                var project = try ProjectEmitter.emit(model: compiled, board: board, to: output)
                 if !noMake {
                     progress.step("building the \(board.name) firmware with make")
-                    let build = try ProjectBuilder.build(project)
+                    var build = try ProjectBuilder.build(project)
+                    let measure = stackSize == "measure" || (stackSize == nil && board.qemu != nil)
+                    if measure {
+                        progress.step("measuring the stack: one inference on \(board.name) in QEMU")
+                        let highWater = try StackSizing.measureHighWater(model: compiled, board: board, elfPath: build.elfPath)
+                        board.stackSize = StackSizing.reserve(forHighWater: highWater)
+                        report.stackHighWaterBytes = highWater
+                        progress.step("relinking with a \(board.stackSize)-byte stack")
+                        project = try ProjectEmitter.emit(model: compiled, board: board, to: output)
+                        build = try ProjectBuilder.build(project)
+                    }
+                    stackNote = measure
+                        ? "stack: \(grouped(board.stackSize)) bytes reserved for a measured high-water mark of \(grouped(report.stackHighWaterBytes ?? 0)) (a quarter more, at least 256, rounded to 256, plus a 256-byte guard)"
+                        : "stack: \(grouped(board.stackSize)) bytes reserved (\(stackSize == nil ? "the board's stack_size; measure it on an emulated twin with --stack-size measure, or with microgen profile" : "--stack-size"))"
                     // Static helpers in the kernel headers carry no model prefix but are the model's code.
                     let kernels = (try? FileManager.default.contentsOfDirectory(atPath: Resources.kernelsDirectory())) ?? []
                     code = CodeSize.measure(build, modelPrefix: compiled.prefix, modelSource: compiled.name + ".c",
@@ -111,6 +141,7 @@ struct BuildCommand: ParsableCommand {
             print(summary.render())
             print(MemoryTable.render(compiled, firmware: firmware))
             if let code { print(MemoryTable.code(code)) }
+            if let stackNote { print(stackNote) }
             if let memoryChart { print("wrote the memory chart to \(memoryChart)") }
             print("wrote \(board == nil ? "the C library" : "the \(board!) project") and report.json to \(output)")
         }

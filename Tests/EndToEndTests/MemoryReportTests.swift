@@ -188,6 +188,24 @@ final class MemoryReportTests: XCTestCase {
         for phrase in ["code by component", "RPC runtime", "planned lower bound", "stack"] {
             XCTAssertTrue(result.standardOutput.contains(phrase), "'\(phrase)' not in:\n\(result.standardOutput)")
         }
+
+        // The stack was measured under QEMU and reserved with its margin, and the relinked
+        // firmware, with that small stack, still runs every reference case exactly.
+        let highWater = try XCTUnwrap(report["stack_high_water_bytes"] as? Int)
+        XCTAssertGreaterThan(highWater, 64)
+        XCTAssertEqual(firmware["stack_bytes"] as? Int, StackSizing.reserve(forHighWater: highWater))
+        XCTAssertLessThan(StackSizing.reserve(forHighWater: highWater), 16 * 1024, "smaller than the board's default guess")
+        let board = try BoardCatalog.named("cortex-m7")
+        let session = DeviceSession(transport: try QemuTransport(board: board, kernel: scratch + "/m7/build/firmware.elf"))
+        defer { session.close() }
+        let vectors = TestPaths.models + "/vectors/ad01_int8"
+        for k in 0..<5 {
+            let input = try Npy.read(path: vectors + "/case\(k)_input0.npy")
+            let expected = try Npy.read(path: vectors + "/case\(k)_output0.npy")
+            let result = try session.infer(inputs: [input.data], runTimeout: 30)
+            XCTAssertEqual(result.outputs, [expected.data], "case \(k)")
+            XCTAssertLessThanOrEqual(Int(result.status.stackHighWater), Int(result.status.stackSize) - StackSizing.guardBytes)
+        }
     }
 
     func testLibraryBuildHasNoFirmwareFigures() throws {

@@ -64,7 +64,7 @@ MG_CONV_INLINE void mg_fc_s8_widen(const mg_fc_s8_fast_params *p, const int8_t *
     if (full < count) {
         int8_t tail[4] = {0, 0, 0, 0};
         int32_t k;
-        for (k = 4 * whole; k < p->depth; ++k) tail[k - 4 * whole] = x[k];
+        for (k = 0; k < 4 && 4 * whole + k < p->depth; ++k) tail[k] = x[4 * whole + k];
         if (x256) {
             MG_PREPARE_X256_GROUPS(tail, 1, row + 4 * full, 8);
         } else {
@@ -89,9 +89,14 @@ MG_CONV_INLINE void mg_fc_s8_store(const mg_fc_s8_fast_params *p, const int32_t 
         out[first + o + 2] = v2;
         out[first + o + 3] = v3;
     }
-    for (; o < count; ++o) {
-        const int32_t a = acc[o];
-        out[first + o] = mg_requant_s8(a, mg_fc_s8_fast_channel(p, first + o), r);
+    {
+        /* count & 3 rather than count - o: a bound the compiler can see (it warns otherwise). */
+        const int32_t rest = count & 3;
+        int32_t k;
+        for (k = 0; k < rest; ++k) {
+            const int32_t a = acc[o + k];
+            out[first + o + k] = mg_requant_s8(a, mg_fc_s8_fast_channel(p, first + o + k), r);
+        }
     }
 }
 

@@ -107,19 +107,29 @@ struct BuildCommand: ParsableCommand {
                 if !noMake {
                     progress.step("building the \(board.name) firmware with make")
                     var build = try ProjectBuilder.build(project)
-                    let measure = stackSize == "measure" || (stackSize == nil && board.qemu != nil)
-                    if measure {
+                    var measured: Int?
+                    var unmeasured: String?
+                    if stackSize == "measure" || (stackSize == nil && board.qemu != nil) {
                         progress.step("measuring the stack: one inference on \(board.name) in QEMU")
-                        let highWater = try StackSizing.measureHighWater(model: compiled, board: board, elfPath: build.elfPath)
-                        board.stackSize = StackSizing.reserve(forHighWater: highWater)
-                        report.stackHighWaterBytes = highWater
+                        do {
+                            measured = try StackSizing.measureHighWater(model: compiled, board: board, elfPath: build.elfPath)
+                        } catch let error as MicrogenError where stackSize == nil {
+                            // Only asked for implicitly: keep the board's stack rather than fail the build.
+                            unmeasured = error.message
+                        }
+                    }
+                    if let measured {
+                        board.stackSize = StackSizing.reserve(forHighWater: measured)
+                        report.stackHighWaterBytes = measured
                         progress.step("relinking with a \(board.stackSize)-byte stack")
                         project = try ProjectEmitter.emit(model: compiled, board: board, to: output)
                         build = try ProjectBuilder.build(project)
+                        stackNote = "stack: \(grouped(board.stackSize)) bytes reserved for a measured high-water mark of \(grouped(measured)) (a quarter more, at least 256, rounded to 256, plus a 256-byte guard)"
+                    } else if let unmeasured {
+                        stackNote = "stack: \(grouped(board.stackSize)) bytes reserved (the board's stack_size): measuring it failed: \(unmeasured)"
+                    } else {
+                        stackNote = "stack: \(grouped(board.stackSize)) bytes reserved (\(stackSize == nil ? "the board's stack_size; measure it on an emulated twin with --stack-size measure, or with microgen profile" : "--stack-size"))"
                     }
-                    stackNote = measure
-                        ? "stack: \(grouped(board.stackSize)) bytes reserved for a measured high-water mark of \(grouped(report.stackHighWaterBytes ?? 0)) (a quarter more, at least 256, rounded to 256, plus a 256-byte guard)"
-                        : "stack: \(grouped(board.stackSize)) bytes reserved (\(stackSize == nil ? "the board's stack_size; measure it on an emulated twin with --stack-size measure, or with microgen profile" : "--stack-size"))"
                     // Static helpers in the kernel headers carry no model prefix but are the model's code.
                     let kernels = (try? FileManager.default.contentsOfDirectory(atPath: Resources.kernelsDirectory())) ?? []
                     code = CodeSize.measure(build, modelPrefix: compiled.prefix, modelSource: compiled.name + ".c",

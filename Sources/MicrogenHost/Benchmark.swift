@@ -130,6 +130,8 @@ public enum Benchmark {
             if r.arenaBytes < r.arenaLowerBoundBytes {
                 let below = 100 * Double(r.arenaLowerBoundBytes - r.arenaBytes) / Double(r.arenaLowerBoundBytes)
                 text += "- \(r.model): arena \(grouped(r.arenaBytes)) bytes, \(String(format: "%.0f", below))% below the no-copy lower bound (\(grouped(r.arenaLowerBoundBytes))) by running operators in place.\n"
+            } else if r.arenaBytes == r.arenaLowerBoundBytes {
+                text += "- \(r.model): arena \(grouped(r.arenaBytes)) bytes, at the no-copy lower bound.\n"
             } else {
                 let above = 100 * Double(r.arenaBytes - r.arenaLowerBoundBytes) / Double(max(r.arenaLowerBoundBytes, 1))
                 text += "- \(r.model): arena \(grouped(r.arenaBytes)) bytes, \(String(format: "%.1f", above))% above the no-copy lower bound (\(grouped(r.arenaLowerBoundBytes))).\n"

@@ -105,9 +105,11 @@ public enum Npy {
         return out
     }
 
+    /// Writes `array` to `path`, creating the directories it names that do not exist yet.
     public static func write(_ array: NpyArray, path: String) throws {
         let url = URL(fileURLWithPath: path)
         do {
+            try FileManager.default.createDirectory(at: url.deletingLastPathComponent(), withIntermediateDirectories: true)
             try Data(encode(array)).write(to: url)
         } catch {
             throw MicrogenError(.io, "cannot write \(path): \(error.localizedDescription)")

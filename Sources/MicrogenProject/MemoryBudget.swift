@@ -25,9 +25,12 @@ public struct MemoryBudget: Sendable, Equatable {
     /// Flash the RPC runtime, start-up code, port and libc pieces take at least (measured: about
     /// 6-9 KB at -O2; a lower bound, so a model is never refused wrongly).
     public static let runtimeFlashBytes: UInt64 = 4 * 1024
-    /// RAM the runtime takes besides the arena and the stack (the RPC server's state and frame
-    /// buffer, measured at about 350 bytes; the per-operator tick table is added per operator).
+    /// RAM the runtime takes besides the arena and the stack, at least: the RPC server's state
+    /// and frame buffer (measured: about 350 bytes on Cortex-M); the per-operator tick table is
+    /// added per operator.
     public static let runtimeRAMBytes: UInt64 = 256
+    /// The linker script keeps the arena section at least this big: the fault report's stack.
+    public static let minimumArenaSectionBytes = 256
 
     public static func estimate(model: CompiledModel, board: Board) -> MemoryBudget {
         var demands: [String: RegionDemand] = [:]
@@ -38,7 +41,7 @@ public struct MemoryBudget: Sendable, Equatable {
         add(board.placement.code, "weights", UInt64(model.weightsBytes))
         add(board.placement.code, "runtime code (at least)", runtimeFlashBytes)
         add(board.placement.stack, "stack", UInt64(board.stackSize))
-        add(board.placement.arena, "arena", UInt64(model.plan.arenaSize))
+        add(board.placement.arena, "arena", UInt64(max(model.plan.arenaSize, minimumArenaSectionBytes)))
         add(board.placement.data, "runtime data (at least)", runtimeRAMBytes + 8 * UInt64(model.operators.count))
         let ordered = board.memory.compactMap { demands[$0.name] }
         return MemoryBudget(modelName: model.name, boardName: board.name, demands: ordered)

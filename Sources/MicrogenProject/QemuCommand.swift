@@ -6,6 +6,12 @@ import MicrogenIR
 public enum QemuCommand {
     public static let program = "qemu-system-arm"
 
+    /// True when `program` is an executable on the PATH.
+    public static var isInstalled: Bool {
+        let path = ProcessInfo.processInfo.environment["PATH"] ?? "/usr/bin:/bin"
+        return path.split(separator: ":").contains { FileManager.default.isExecutableFile(atPath: "\($0)/\(program)") }
+    }
+
     /// `-icount shift=0`: one instruction per virtual nanosecond, so counts are deterministic.
     /// `-serial stdio` with `-display none -monitor none` (not `-nographic`): the UART alone is
     /// on stdin/stdout, binary-clean, and QEMU holds input until the guest reads it.

@@ -21,7 +21,7 @@ struct BuildCommand: ParsableCommand {
         how many bytes it is over. The project builds with make alone: hand it to someone without
         microgen. On an emulated board the stack is sized from a measurement: the firmware runs one
         inference under QEMU with its stack painted, and is relinked with the high-water mark plus a
-        margin (--stack-size sets it instead).
+        margin (--stack-size sets it instead; without QEMU the board's stack_size is kept, and said so).
 
         Every build prints the memory plan (arena against its lower bounds, weights) and writes
         report.json: arena_bytes, arena_lower_bound_bytes, weights_bytes, buffers (offset and
@@ -103,6 +103,9 @@ struct BuildCommand: ParsableCommand {
             if let boardName = board {
                 var board = try BoardCatalog.named(boardName)
                 if let stackSize, let bytes = Int(stackSize) { board.stackSize = bytes }
+                if stackSize == "measure" && board.qemu == nil {
+                    throw MicrogenError(.invalidArgument, "--stack-size measure runs the firmware under QEMU, which does not emulate \(board.name): give --stack-size N (bytes), from microgen profile on the board or a build for its emulated core")
+                }
                 var project = try ProjectEmitter.emit(model: compiled, board: board, to: output)
                 if !noMake {
                     progress.step("building the \(board.name) firmware with make")
@@ -110,12 +113,12 @@ struct BuildCommand: ParsableCommand {
                     var measured: Int?
                     var unmeasured: String?
                     if stackSize == "measure" || (stackSize == nil && board.qemu != nil) {
-                        progress.step("measuring the stack: one inference on \(board.name) in QEMU")
-                        do {
-                            measured = try StackSizing.measureHighWater(model: compiled, board: board, elfPath: build.elfPath)
-                        } catch let error as MicrogenError where stackSize == nil {
+                        if stackSize == nil && !QemuCommand.isInstalled {
                             // Only asked for implicitly: keep the board's stack rather than fail the build.
-                            unmeasured = error.message
+                            unmeasured = "\(QemuCommand.program) is not installed"
+                        } else {
+                            progress.step("measuring the stack: one inference on \(board.name) in QEMU")
+                            measured = try StackSizing.measureHighWater(model: compiled, board: board, elfPath: build.elfPath)
                         }
                     }
                     if let measured {
@@ -126,9 +129,9 @@ struct BuildCommand: ParsableCommand {
                         build = try ProjectBuilder.build(project)
                         stackNote = "stack: \(grouped(board.stackSize)) bytes reserved for a measured high-water mark of \(grouped(measured)) (a quarter more, at least 256, rounded to 256, plus a 256-byte guard)"
                     } else if let unmeasured {
-                        stackNote = "stack: \(grouped(board.stackSize)) bytes reserved (the board's stack_size): measuring it failed: \(unmeasured)"
+                        stackNote = "stack: \(grouped(board.stackSize)) bytes reserved (the board's stack_size): not measured, \(unmeasured)"
                     } else {
-                        stackNote = "stack: \(grouped(board.stackSize)) bytes reserved (\(stackSize == nil ? "the board's stack_size; measure it on an emulated twin with --stack-size measure, or with microgen profile" : "--stack-size"))"
+                        stackNote = "stack: \(grouped(board.stackSize)) bytes reserved (\(stackSize == nil ? "the board's stack_size; measure the high-water mark with microgen profile on the board, or build for the emulated core with --stack-size measure" : "--stack-size"))"
                     }
                     // Static helpers in the kernel headers carry no model prefix but are the model's code.
                     let kernels = (try? FileManager.default.contentsOfDirectory(atPath: Resources.kernelsDirectory())) ?? []

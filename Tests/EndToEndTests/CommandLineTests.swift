@@ -59,9 +59,9 @@ final class CommandLineTests: XCTestCase {
         defer { try? FileManager.default.removeItem(atPath: scratch) }
         let vectors = TestPaths.models + "/vectors/kws_ref_model"
         let result = try microgen(["run", TestPaths.models + "/kws_ref_model.tflite", "--board", "host", "--input", vectors + "/case0_input0.npy",
-                                   "--output", scratch + "/out.npy", "--expect", vectors + "/case0_output0.npy", "--dump-intermediates", scratch + "/dump"])
+                                   "--output", scratch + "/new/dir/out.npy", "--expect", vectors + "/case0_output0.npy", "--dump-intermediates", scratch + "/dump"])
         XCTAssertEqual(result.status, 0, result.standardError)
-        XCTAssertEqual(try Npy.read(path: scratch + "/out.npy"), try Npy.read(path: vectors + "/case0_output0.npy"))
+        XCTAssertEqual(try Npy.read(path: scratch + "/new/dir/out.npy"), try Npy.read(path: vectors + "/case0_output0.npy"), "written, with the directories it names")
         // Operator 1's output (tensor 23) against TFLite's intermediate.
         XCTAssertEqual(try Npy.read(path: scratch + "/dump/t23.npy").data, try Npy.read(path: vectors + "/case0_op01_depthwise_conv_2d_t23.npy").data)
     }

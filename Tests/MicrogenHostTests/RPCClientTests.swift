@@ -99,9 +99,9 @@ final class RPCClientTests: XCTestCase {
                 return "unexpected \(error)"
             }
         }
-        var version2 = FakeDevice.Model()
-        version2.protocolVersion = 2
-        XCTAssertTrue(refusal(version2).contains("speaks RPC protocol version 2 but this microgen speaks version 1"), refusal(version2))
+        var version1 = FakeDevice.Model()
+        version1.protocolVersion = 1
+        XCTAssertTrue(refusal(version1).contains("speaks RPC protocol version 1 but this microgen speaks version 2"), refusal(version1))
         XCTAssertTrue(refusal(name: "kws").contains("runs model 'fake_model' (board fake) but you asked to run 'kws'"), refusal(name: "kws"))
         XCTAssertTrue(refusal(buildID: 1).contains("build id 0xb17d0001, expected 0x1"), refusal(buildID: 1))
         let wrongType = refusal(inputs: [(.float32, [1, 20, 20, 1]), (.float32, [1, 3])])

@@ -16,7 +16,7 @@ final class FakeDevice: Transport {
             TensorInfo(direction: .output, index: 0, dtypeCode: 1, dims: [1, 300], scale: 0.5, zeroPoint: 1, size: 300),
         ]
         var operators = 45
-        var protocolVersion: UInt8 = 1
+        var protocolVersion: UInt8 = 2
         var buildID: UInt32 = 0xB17D_0001
     }
 

@@ -64,7 +64,7 @@ final class RPCFirmwareFaultTests: XCTestCase {
         defer { line.close() }
         let session = DeviceSession(transport: line, options: Self.options)
         let device = try session.verify(expectedName: "kws_ref_model", inputs: [(.int8, [1, 49, 10, 1])])
-        XCTAssertEqual(device.info.protocolVersion, 1)
+        XCTAssertEqual(device.info.protocolVersion, 2)
         XCTAssertEqual(device.info.counterHz, 1_000_000_000)
         XCTAssertEqual(device.inputs.first?.size, 490)
         XCTAssertEqual(device.outputs.first?.shape, [1, 12])

@@ -186,7 +186,8 @@ static int handle_info(mg_rpc_server *s, uint8_t *p, uint32_t length, const char
     p[0] = MG_RPC_PROTOCOL_VERSION;
     p[1] = model->num_inputs;
     p[2] = model->num_outputs;
-    p[3] = (uint8_t)mg_port_counter_flags();
+    /* Bits 0-1: the counter (mg_port.h); bit 2: inputs survive a run (RUN may repeat). */
+    p[3] = (uint8_t)(mg_port_counter_flags() | (model->inputs_preserved ? 4u : 0u));
     put16(p + 4, timed_operators(model));
     put32(p + 6, model->arena_size);
     put32(p + 10, mg_port_counter_hz());
@@ -228,7 +229,7 @@ static int handle_write_input(mg_rpc_server *s, uint8_t *p, uint32_t length, con
     count = length - 5;
     if (!in_tensor(s->model, tensor, offset, count)) FAIL(MG_RPC_BAD_OFFSET, "past the end of the input");
     memcpy(s->model->arena + tensor->offset + offset, p + 5, count);
-    s->inputs_stale = 0;
+    if (offset + count == tensor->size && p[0] < 32) s->inputs_written |= 1u << p[0];
     put16(p + 5, count);
     return 7;
 }
@@ -236,10 +237,18 @@ static int handle_write_input(mg_rpc_server *s, uint8_t *p, uint32_t length, con
 /* The reply of the RUN just answered (runs, operators, total): a retry gets it again. */
 static int run_reply(mg_rpc_server *s, uint8_t *p)
 {
-    put16(p, s->run_runs);
+    put16(p, s->answered_runs);
     put16(p + 2, timed_operators(s->model));
-    put64(p + 4, s->run_total);
+    put64(p + 4, s->answered_total);
     return 12;
+}
+
+/* True when every input has been written again since a run overwrote them. */
+static int inputs_renewed(const mg_rpc_server *s)
+{
+    const uint32_t n = s->model->num_inputs;
+    const uint32_t all = n >= 32 ? 0xFFFFFFFFu : (1u << n) - 1u;
+    return (s->inputs_written & all) == all;
 }
 
 static int handle_run(mg_rpc_server *s, uint8_t seq, uint8_t *p, uint32_t length, const char **reason)
@@ -250,11 +259,11 @@ static int handle_run(mg_rpc_server *s, uint8_t seq, uint8_t *p, uint32_t length
     int status = 0;
     if (length != 2) FAIL(MG_RPC_BAD_LENGTH, "RUN takes runs");
     runs = get16(p);
-    if (seq != 0 && seq == s->run_seq && runs == s->run_runs) return run_reply(s, p);
+    if (seq != 0 && seq == s->run_seq && runs == s->answered_runs) return run_reply(s, p);
     s->run_seq = 0;
     if (runs == 0) FAIL(MG_RPC_BAD_LENGTH, "runs must be at least 1");
     if (model->run == 0 || model->arena == 0) FAIL(MG_RPC_MODEL_ERROR, "no model");
-    if (s->inputs_stale) FAIL(MG_RPC_INPUT_STALE, "the last run overwrote the inputs: write them again");
+    if (s->inputs_stale && !inputs_renewed(s)) FAIL(MG_RPC_INPUT_STALE, "the last run overwrote the inputs: write them again");
     if (runs > 1 && !model->inputs_preserved) FAIL(MG_RPC_INPUT_STALE, "this model overwrites its inputs: run once per upload");
     for (i = 0; i < operators; i++) model->operator_ticks[i] = 0;
     profile_ticks = model->operator_ticks;
@@ -268,10 +277,11 @@ static int handle_run(mg_rpc_server *s, uint8_t seq, uint8_t *p, uint32_t length
     profile_ticks = 0;
     profile_operators = 0;
     s->inputs_stale = !model->inputs_preserved;
+    s->inputs_written = 0;
     if (status != 0) FAIL(MG_RPC_MODEL_ERROR, "the run function failed");
     s->run_seq = seq;
-    s->run_runs = (uint16_t)runs;
-    s->run_total = total;
+    s->answered_runs = (uint16_t)runs;
+    s->answered_total = total;
     return run_reply(s, p);
 }
 

@@ -10,7 +10,7 @@
 extern "C" {
 #endif
 
-#define MG_RPC_PROTOCOL_VERSION 1
+#define MG_RPC_PROTOCOL_VERSION 2
 #define MG_RPC_MAX_PAYLOAD 256
 #define MG_RPC_MAX_RANK 6
 /* type, seq, length (2), payload, crc (2): the largest frame body before stuffing. */
@@ -65,7 +65,8 @@ typedef struct {
     uint16_t num_operators;
     /* 1 when no buffer of the memory plan overwrites an input, so an input written once can be
      * run many times. 0 when the plan reuses an input's memory after reading it: then every RUN
-     * needs fresh inputs (WRITE_INPUT), and a second RUN without them is refused. */
+     * needs every input written again (up to its last byte; inputs 32 and up are not tracked),
+     * and a RUN without them is refused. */
     uint8_t inputs_preserved;
     uint64_t *operator_ticks;       /* num_operators sums, written by RUN */
 } mg_model_desc;
@@ -82,9 +83,10 @@ typedef struct {
      * retried RUN, whose reply was lost, gets the same reply again instead of a second run on
      * inputs the first run may have overwritten. */
     uint8_t run_seq;
-    uint8_t inputs_stale;           /* the last run overwrote the inputs and none came since */
-    uint16_t run_runs;              /* the answered RUN's runs and total, for the repeat */
-    uint64_t run_total;
+    uint8_t inputs_stale;           /* the last run overwrote the inputs, and they are not all new */
+    uint16_t answered_runs;         /* the answered RUN's runs and total, for the repeat */
+    uint64_t answered_total;
+    uint32_t inputs_written;        /* bit k: input k written up to its last byte since the last run */
     uint8_t out_length;
     uint16_t out_crc;
     uint8_t out[32];                /* stuffed bytes waiting for mg_port_write() */

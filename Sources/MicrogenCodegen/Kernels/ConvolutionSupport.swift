@@ -326,8 +326,10 @@ extension ConvolutionSupport {
 
     /// Bytes the arena has beside the activation tensors live while `op` runs, up to the most
     /// that are live at any operator: scratch that fits there does not raise the arena's lower
-    /// bound. (An estimate from first and last use in the operator order, in-place operators
-    /// counted once; constants excluded. Aliases are not followed, so it errs on the small side.)
+    /// bound. (An estimate from first and last use in the operator order; constants excluded. An
+    /// operator whose kernel can run in place over an input dying there is counted once, as the
+    /// planner usually merges them; where it does not (an alias in the way, in-place execution
+    /// switched off) the estimate is high and a scratch buffer may raise the arena a little.)
     static func freeArenaBytes(at op: Operator, in graph: Graph) -> Int {
         guard let index = graph.operators.firstIndex(of: op) else { return 0 }
         let count = graph.operators.count

@@ -123,9 +123,7 @@ public final class DeviceSession {
     /// Runs the model `runs` times and reads the per-operator sums. `timeout` bounds the RUN reply
     /// (default: the client's reply timeout); give it the expected run time plus a margin.
     public func run(runs: Int = 1, timeout: Double? = nil) throws -> RunTimings {
-        guard (1...Int(UInt16.max)).contains(runs) else {
-            throw MicrogenError(.invalidArgument, "runs must be between 1 and \(UInt16.max), not \(runs)")
-        }
+        try checkRuns(runs)
         let reply = try client.run(runs: UInt16(runs), timeout: timeout)
         if let device, reply.operators != device.info.operators {
             throw MicrogenError(.io, "\(transport.name): RUN reports \(reply.operators) operators but INFO said \(device.info.operators)")
@@ -168,39 +166,45 @@ public final class DeviceSession {
     /// RUN and after the last output, and any step back is refused as a restart. A fresh device
     /// (count 0) first runs once, so that a restart to 0 is visible.
     ///
-    /// `runs` > 1 uploads the inputs again before every run, because the model's plan may reuse
-    /// input memory (docs/protocol.md); the timings are the sums over all runs.
+    /// `runs` > 1: one RUN of `runs` when the device says its inputs survive a run; otherwise
+    /// the inputs go up again before every run, since the plan reuses their memory
+    /// (docs/protocol.md). The timings are the sums over all runs.
     public func infer(inputs: [[UInt8]], runs: Int = 1, runTimeout: Double? = nil) throws -> DeviceInference {
         let device = try self.device ?? info()
         guard inputs.count == device.inputs.count else {
             throw MicrogenError(.invalidArgument, "the model on the device has \(device.inputs.count) input(s) but \(inputs.count) were given")
         }
-        guard (1...Int(UInt16.max)).contains(runs) else {
-            throw MicrogenError(.invalidArgument, "runs must be between 1 and \(UInt16.max), not \(runs)")
-        }
+        try checkRuns(runs)
         var before = try status()
         if before.runsCompleted == 0 {
             _ = try client.run(runs: 1, timeout: runTimeout)
             before = try status()
             try checkNoRestart(since: 1, now: before.runsCompleted, step: "the first run")
         }
+        let perRequest = device.info.inputsPreserved ? runs : 1
         var timings = RunTimings(runs: 0, totalTicks: 0, operatorTicks: [])
         var uploaded = before
-        for run in 0..<runs {
+        while timings.runs < runs {
             for (index, bytes) in inputs.enumerated() { try writeInput(index, bytes) }
-            if run == 0 {
+            if timings.runs == 0 {
                 uploaded = try status()
                 try checkNoRestart(since: before.runsCompleted, now: uploaded.runsCompleted, step: "uploading the inputs")
             }
-            let one = try self.run(runs: 1, timeout: runTimeout)
-            timings.runs += 1
-            timings.totalTicks &+= one.totalTicks
-            timings.operatorTicks = timings.operatorTicks.isEmpty ? one.operatorTicks : zip(timings.operatorTicks, one.operatorTicks).map { $0 &+ $1 }
+            let some = try self.run(runs: perRequest, timeout: runTimeout)
+            timings.runs += some.runs
+            timings.totalTicks &+= some.totalTicks
+            timings.operatorTicks = timings.operatorTicks.isEmpty ? some.operatorTicks : zip(timings.operatorTicks, some.operatorTicks).map { $0 &+ $1 }
         }
         let outputs = try (0..<device.outputs.count).map { try readOutput($0) }
         let after = try status()
         try checkNoRestart(since: uploaded.runsCompleted &+ UInt32(runs), now: after.runsCompleted, step: "running and reading the outputs")
         return DeviceInference(outputs: outputs, timings: timings, status: after)
+    }
+
+    private func checkRuns(_ runs: Int) throws {
+        guard (1...Int(UInt16.max)).contains(runs) else {
+            throw MicrogenError(.invalidArgument, "runs must be between 1 and \(UInt16.max), not \(runs)")
+        }
     }
 
     private func checkNoRestart(since expectedAtLeast: UInt32, now: UInt32, step: String) throws {

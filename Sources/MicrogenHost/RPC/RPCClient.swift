@@ -27,7 +27,7 @@ public final class RPCClient {
     }
 
     /// The protocol version this driver speaks (docs/protocol.md).
-    public static let protocolVersion: UInt8 = 1
+    public static let protocolVersion: UInt8 = 2
 
     public let transport: any Transport
     public let options: Options

@@ -20,6 +20,8 @@ public struct DeviceInfo: Sendable, Equatable {
 
     public static let cycleCounterFlag: UInt8 = 0x01
     public static let qemuIcountFlag: UInt8 = 0x02
+    /// The memory plan leaves the inputs as written, so one upload may be run many times.
+    public static let inputsPreservedFlag: UInt8 = 0x04
 
     public init(protocolVersion: UInt8, inputs: UInt8, outputs: UInt8, flags: UInt8, operators: UInt16,
                 arenaSize: UInt32, counterHz: UInt32, instructionsPerTick: UInt32, buildID: UInt32,
@@ -40,6 +42,7 @@ public struct DeviceInfo: Sendable, Equatable {
 
     public var hasCycleCounter: Bool { flags & DeviceInfo.cycleCounterFlag != 0 }
     public var runsUnderQemuIcount: Bool { flags & DeviceInfo.qemuIcountFlag != 0 }
+    public var inputsPreserved: Bool { flags & DeviceInfo.inputsPreservedFlag != 0 }
 
     /// Counter ticks as seconds (0 when the device does not know its counter's rate).
     public func seconds(ticks: UInt64) -> Double {

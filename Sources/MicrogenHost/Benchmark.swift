@@ -137,6 +137,6 @@ public enum Benchmark {
                 text += "- \(r.model): arena \(grouped(r.arenaBytes)) bytes, \(String(format: "%.1f", above))% above the no-copy lower bound (\(grouped(r.arenaLowerBoundBytes))).\n"
             }
         }
-        return text + "\nRAM counts the stack's measured high-water mark, as the TFLM figures do; the firmware reserves that plus a margin (`microgen build` measures it under QEMU). The firmware keeps no copy of the inputs: the host writes them before every run (docs/protocol.md). `.text` includes the RPC runtime, startup and ports.\n"
+        return text + "\nRAM counts the stack's measured high-water mark, as the TFLM figures do; the firmware reserves that plus a margin (`microgen build` measures it under QEMU). The firmware keeps no copy of the inputs: the host writes them again before a run when the plan has overwritten them (docs/protocol.md). `.text` includes the RPC runtime, startup and ports.\n"
     }
 }

@@ -69,6 +69,9 @@ public struct BuildReport: Codable, Sendable {
     /// Code bytes per component and the largest code symbols, from `nm` (board builds with nm).
     public var codeBytesByComponent: [String: UInt64]?
     public var codeSymbols: [CodeSymbol]?
+    /// Code bytes per source file (kernel headers, the model's .c, the runtime's .c files), from
+    /// the ELF's line table; the kernels are inlined, so this is where a kernel's size shows.
+    public var codeBytesBySource: [String: UInt64]?
     /// The stack high-water mark measured under QEMU, when the build measured it.
     public var stackHighWaterBytes: Int?
     public var buffers: [BufferRow]
@@ -114,6 +117,7 @@ public struct BuildReport: Codable, Sendable {
         case codeBytes = "code_bytes", flashBytes = "flash_bytes", ramBytes = "ram_bytes"
         case codeBytesByComponent = "code_bytes_by_component"
         case codeSymbols = "code_symbols"
+        case codeBytesBySource = "code_bytes_by_source"
         case stackHighWaterBytes = "stack_high_water_bytes"
         case planner
         case plannerProvedOptimal = "planner_proved_optimal"
@@ -159,6 +163,7 @@ public struct BuildReport: Codable, Sendable {
         ramBytes = size.ram
         guard let code else { return }
         codeBytesByComponent = Dictionary(uniqueKeysWithValues: code.byComponent.map { ($0.key.rawValue, $0.value) })
+        codeBytesBySource = code.bySource.isEmpty ? nil : code.bySource
         codeSymbols = code.symbols.prefix(Self.codeSymbolLimit).map {
             CodeSymbol(name: $0.name, bytes: $0.bytes, component: $0.component.rawValue)
         }

@@ -59,7 +59,18 @@ public enum MemoryTable {
             table.add([component.title, grouped(Int(bytes)), percent(Double(bytes), of: Double(code.total))])
         }
         table.add(["total", grouped(Int(code.total)), ""])
-        return table.render()
+        var out = table.render()
+        // The kernels are inlined into the run function: the line table tells their shares.
+        let kernels = code.bySource.filter { $0.key.hasPrefix("mg_") && $0.key.hasSuffix(".h") }
+            .sorted { ($0.value, $1.key) > ($1.value, $0.key) }
+        if !kernels.isEmpty {
+            var byKernel = TextTable(headers: ["code by kernel header", "bytes", "share"], rightAligned: [1, 2])
+            for (file, bytes) in kernels {
+                byKernel.add([file, grouped(Int(bytes)), percent(Double(bytes), of: Double(code.total))])
+            }
+            out += "\n" + byKernel.render()
+        }
+        return out
     }
 
     private static func percent(_ part: Double, of whole: Double) -> String {

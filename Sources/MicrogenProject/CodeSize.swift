@@ -40,6 +40,9 @@ public struct CodeSize: Sendable, Equatable {
     public var byComponent: [Component: UInt64]
     /// The code bytes measured: `FirmwareSize.text`.
     public var total: UInt64
+    /// Code bytes per source file from the debug line table (`SourceCodeSize`): the kernel
+    /// headers' share of the model's code. Empty without objdump or line info.
+    public var bySource: [String: UInt64] = [:]
 
     /// Runs the toolchain's `nm` on a built firmware. Nil when nm is missing or fails: the
     /// breakdown is a nicety, never a reason to fail a build.
@@ -49,7 +52,9 @@ public struct CodeSize: Sendable, Equatable {
               result.status == 0 else { return nil }
         let rules = Rules(modelPrefix: modelPrefix, modelSource: modelSource, kernelHeaders: kernelHeaders,
                           projectDirectory: URL(fileURLWithPath: build.project.directory).standardizedFileURL.path)
-        return CodeSize(nmOutput: result.standardOutput, size: build.size, rules: rules)
+        var code = CodeSize(nmOutput: result.standardOutput, size: build.size, rules: rules)
+        code.bySource = SourceCodeSize.measure(elfPath: build.elfPath) ?? [:]
+        return code
     }
 
     /// How symbols are attributed. The defining file (from the debug line info, `nm -l`) is

@@ -185,7 +185,17 @@ final class MemoryReportTests: XCTestCase {
         XCTAssertTrue(symbols.contains { $0["name"] as? String == "mg_ad01_int8_run" && $0["component"] as? String == "model" }, "\(symbols)")
         XCTAssertTrue(symbols.contains { $0["name"] as? String == "mg_rpc_feed" && $0["component"] as? String == "rpc_runtime" }, "\(symbols)")
 
-        for phrase in ["code by component", "RPC runtime", "planned lower bound", "stack"] {
+        // Code by source file, from the line table: the inlined FC kernel and its dot product
+        // show up under their headers, and the files cover (nearly) all the code.
+        let sources = try XCTUnwrap(report["code_bytes_by_source"] as? [String: Int])
+        XCTAssertGreaterThan(sources["mg_fc_fast.h"] ?? 0, 0, "\(sources)")
+        XCTAssertGreaterThan(sources["mg_conv_gemm_asm.h"] ?? 0, 0, "\(sources)")
+        XCTAssertGreaterThan(sources["mg_rpc.c"] ?? 0, 0, "\(sources)")
+        let covered = sources.values.reduce(0, +)
+        XCTAssertLessThanOrEqual(covered, code)
+        XCTAssertGreaterThan(covered, code * 9 / 10, "the line table covers most of the code: \(sources)")
+
+        for phrase in ["code by component", "code by kernel header", "RPC runtime", "planned lower bound", "stack"] {
             XCTAssertTrue(result.standardOutput.contains(phrase), "'\(phrase)' not in:\n\(result.standardOutput)")
         }
 

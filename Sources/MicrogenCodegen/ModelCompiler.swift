@@ -8,14 +8,18 @@ public struct CompileOptions: Sendable {
     public var kernelsDirectory: String
     /// Fold standalone RELU/RELU6 into their producers (on by default; off to compare).
     public var foldActivations: Bool
-    /// Let elementwise operators overwrite an input that dies there (on by default; off to compare).
+    /// Let operators overwrite an input that dies there (on by default; off to compare).
     public var inPlace: Bool
+    /// Keep the model's inputs intact for the whole run, so one upload can be run many times
+    /// (faster repeated runs over a slow line, at the cost of the inputs' RAM).
+    public var keepInputs: Bool
 
-    public init(name: String, kernelsDirectory: String, foldActivations: Bool = true, inPlace: Bool = true) {
+    public init(name: String, kernelsDirectory: String, foldActivations: Bool = true, inPlace: Bool = true, keepInputs: Bool = false) {
         self.name = name
         self.kernelsDirectory = kernelsDirectory
         self.foldActivations = foldActivations
         self.inPlace = inPlace
+        self.keepInputs = keepInputs
     }
 }
 
@@ -63,7 +67,7 @@ public enum ModelCompiler {
 
         let scratch = zip(graph.operators, lowerings).map { op, lowering in lowering.scratchBytes(op, in: graph) }
         let inPlace = options.inPlace ? zip(graph.operators, lowerings).map { op, lowering in lowering.inPlaceInput(op, in: graph) } : []
-        let buffers = BufferAssignment(aliased, scratch: scratch, inPlaceInputs: inPlace)
+        let buffers = BufferAssignment(aliased, scratch: scratch, inPlaceInputs: inPlace, keepInputs: options.keepInputs)
         let plan = buffers.plan()
         let plannedBuffers = PlannedBuffer.list(buffers, plan: plan, graph: graph)
 

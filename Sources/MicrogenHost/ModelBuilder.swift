@@ -22,10 +22,10 @@ public enum ModelBuilder {
         return try TFLiteImporter.load(path: path)
     }
 
-    public static func compile(path: String, name: String? = nil) throws -> CompiledModel {
+    public static func compile(path: String, name: String? = nil, keepInputs: Bool = false) throws -> CompiledModel {
         let graph = try load(path: path)
         let options = CompileOptions(name: CWriter.identifier(name ?? defaultName(forModelAt: path)),
-                                     kernelsDirectory: try Resources.kernelsDirectory())
+                                     kernelsDirectory: try Resources.kernelsDirectory(), keepInputs: keepInputs)
         return try ModelCompiler.compile(graph, options: options)
     }
 

@@ -70,6 +70,9 @@ struct BuildCommand: ParsableCommand {
     @Option(help: "Write a chart of the memory plan: an .svg file, or .html for a page with the chart and a table.")
     var memoryChart: String?
 
+    @Flag(help: "Keep the inputs intact through a run (costs their RAM): the firmware can then run one upload many times, instead of needing the inputs written before every run.")
+    var keepInputs: Bool = false
+
     @Option(help: ArgumentHelp("The stack to reserve, in bytes, or 'measure': run one inference under QEMU, read the painted stack's high-water mark and reserve that with a margin (the default on emulated boards; real boards default to their board file's stack_size).", valueName: "bytes|measure"))
     var stackSize: String?
 
@@ -92,7 +95,7 @@ struct BuildCommand: ParsableCommand {
         try reportingErrors {
             let progress = ProgressLine()
             progress.step("compiling \(model)")
-            let compiled = try ModelBuilder.compile(path: model, name: name)
+            let compiled = try ModelBuilder.compile(path: model, name: name, keepInputs: keepInputs)
             var report = BuildReport(model: compiled, source: model)
             var summary = TextTable(headers: ["model \(compiled.name)", ""], rightAligned: [1])
             summary.add(["operators", String(compiled.operators.count)])

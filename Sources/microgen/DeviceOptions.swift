@@ -23,10 +23,13 @@ struct DeviceOptions: ParsableArguments {
     @Option(help: "The C name of the model (default: from the file name).")
     var name: String?
 
+    @Flag(help: "Keep the inputs intact through a run (costs their RAM), so --runs N uploads them once instead of before every run: worth it over a slow serial line.")
+    var keepInputs: Bool = false
+
     /// Opens the connection, cleaning the temporary build directory when `body` is done.
     func withConnection<T>(model path: String, progress: ProgressLine, _ body: (DeviceConnection) throws -> T) throws -> T {
         progress.step("compiling \(path)")
-        let compiled = try ModelBuilder.compile(path: path, name: name)
+        let compiled = try ModelBuilder.compile(path: path, name: name, keepInputs: keepInputs)
         let fm = FileManager.default
         let directory = buildDir ?? fm.temporaryDirectory.appendingPathComponent("microgen-\(board)-\(UUID().uuidString)").path
         defer { if buildDir == nil { try? fm.removeItem(atPath: directory) } }

@@ -129,7 +129,7 @@ struct RunCommand: ParsableCommand {
 
     /// The host board's debug build: every operator's output written as it is produced.
     private func dump(to destination: String) throws {
-        let compiled = try ModelBuilder.compile(path: model, name: device.name)
+        let compiled = try ModelBuilder.compile(path: model, name: device.name, keepInputs: device.keepInputs)
         let inputs = try input.map { try Npy.read(path: $0) }
         let fm = FileManager.default
         let directory = device.buildDir ?? fm.temporaryDirectory.appendingPathComponent("microgen-trace-\(UUID().uuidString)").path

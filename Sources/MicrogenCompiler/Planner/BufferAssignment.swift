@@ -20,7 +20,8 @@ public struct BufferAssignment: Sendable {
 
     /// `scratch[i]`: scratch bytes of operator i. `inPlaceInputs[i]`: the input position operator
     /// i may overwrite when that input dies there (nil, or an empty array, for none).
-    public init(_ aliased: AliasedGraph, scratch: [Int], inPlaceInputs: [Int?] = []) {
+    /// `keepInputs`: the model's inputs stay alive to the last operator, so no buffer reuses them.
+    public init(_ aliased: AliasedGraph, scratch: [Int], inPlaceInputs: [Int?] = [], keepInputs: Bool = false) {
         let graph = aliased.graph
         scratchIDBase = graph.tensors.count
         let lastStep = max(graph.operators.count - 1, 0)
@@ -39,6 +40,7 @@ public struct BufferAssignment: Sendable {
             for t in op.outputs { touch(t, at: i) }
         }
         for t in graph.outputs { touch(t, at: lastStep) }
+        if keepInputs { for t in graph.inputs { touch(t, at: lastStep) } }
         let pinned = Set((graph.inputs + graph.outputs).filter { $0 >= 0 }.map(aliased.root))
 
         func size(_ root: Int) -> Int { max(graph.tensors[root].byteCount, 1) }

@@ -13,13 +13,17 @@ public struct CompileOptions: Sendable {
     /// Keep the model's inputs intact for the whole run, so one upload can be run many times
     /// (faster repeated runs over a slow line, at the cost of the inputs' RAM).
     public var keepInputs: Bool
+    /// Fuse a residual ADD into the convolution that feeds it (on by default; off to compare).
+    public var fuseResidualAdds: Bool
 
-    public init(name: String, kernelsDirectory: String, foldActivations: Bool = true, inPlace: Bool = true, keepInputs: Bool = false) {
+    public init(name: String, kernelsDirectory: String, foldActivations: Bool = true, inPlace: Bool = true, keepInputs: Bool = false,
+                fuseResidualAdds: Bool = true) {
         self.name = name
         self.kernelsDirectory = kernelsDirectory
         self.foldActivations = foldActivations
         self.inPlace = inPlace
         self.keepInputs = keepInputs
+        self.fuseResidualAdds = fuseResidualAdds
     }
 }
 
@@ -52,6 +56,9 @@ public struct CompiledModel: Sendable {
     public var buildID: UInt32
     /// Every arena buffer with its offset and lifetime, by id (for the memory report and chart).
     public var buffers: [PlannedBuffer] = []
+    /// Tensors of the model that are never stored: convolution results a fused residual ADD
+    /// consumes inside the convolution (`ResidualFusion`).
+    public var fusedTensors: Set<Int> = []
 
     public var macs: Int { operators.reduce(0) { $0 + $1.macs } }
 }
@@ -61,7 +68,8 @@ public enum ModelCompiler {
     /// unsupported operator configuration.
     public static func compile(_ original: Graph, options: CompileOptions) throws -> CompiledModel {
         let folded = options.foldActivations ? foldStandaloneActivations(original) : original
-        let aliased = chooseOperatorOrder(removeAliasingOperators(folded), scratchBytes: scratchBytes, inPlaceInput: options.inPlace ? inPlaceInput : { _, _ in nil })
+        let (fused, fusedTensors) = options.fuseResidualAdds ? ResidualFusion.fuse(folded) : (folded, [])
+        let aliased = chooseOperatorOrder(removeAliasingOperators(fused), scratchBytes: scratchBytes, inPlaceInput: options.inPlace ? inPlaceInput : { _, _ in nil })
         let graph = aliased.graph
         let lowerings = try checkOperators(graph)
 
@@ -88,7 +96,7 @@ public enum ModelCompiler {
         let emitted = try emitter.emit(kernelsDirectory: options.kernelsDirectory)
         return CompiledModel(name: options.name, prefix: emitter.prefix, graph: graph, aliases: aliased, plan: plan,
                              tensorOffsets: tensorOffsets, operators: operators, weightsBytes: emitted.weightsBytes,
-                             files: emitted.files, buildID: emitted.buildID, buffers: plannedBuffers)
+                             files: emitted.files, buildID: emitted.buildID, buffers: plannedBuffers, fusedTensors: fusedTensors)
     }
 
     /// The lowering of every operator, or one error naming every operator that cannot be lowered.

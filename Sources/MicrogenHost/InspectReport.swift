@@ -19,7 +19,13 @@ public enum InspectReport {
             }.joined(separator: " ")
             let output = op.outputs.map { graph.tensors[$0].shape.shapeString }.joined(separator: " ")
             let offset = op.outputs.first.flatMap { model.tensorOffsets[$0] }.map(String.init) ?? "-"
-            ops.add([String(op.index), op.kind.rawValue, inputs, output, source.fusedActivation.rawValue, grouped(op.macs), offset])
+            // A residual ADD fused into a convolution: "CONV_2D+ADD", activations "conv, then ADD's".
+            var kind = op.kind.rawValue, activation = source.fusedActivation.rawValue
+            if case .conv2D(let options) = source.options, let residual = options.residual {
+                kind += "+ADD"
+                activation += ", " + residual.activation.rawValue
+            }
+            ops.add([String(op.index), kind, inputs, output, activation, grouped(op.macs), offset])
         }
         out += ops.render() + "\n"
 

@@ -42,11 +42,32 @@ public enum Padding: String, Sendable, Hashable {
     case valid = "VALID"
 }
 
+/// An int8 ADD fused into the convolution that feeds it (microgen's own fusion, not a TFLite
+/// option): the operator's output is ADD(convolution, residual), where the convolution's result
+/// is first quantized as tensor `convolutionOutput` (no longer stored anywhere), and `residual`
+/// is the operator's last input.
+public struct ResidualAdd: Sendable, Hashable {
+    public var convolutionOutput: Int
+    public var residual: Int
+    /// The residual was the ADD's first input (its rescaling uses input 1's constants).
+    public var residualFirst: Bool
+    public var activation: FusedActivation
+
+    public init(convolutionOutput: Int, residual: Int, residualFirst: Bool, activation: FusedActivation) {
+        self.convolutionOutput = convolutionOutput
+        self.residual = residual
+        self.residualFirst = residualFirst
+        self.activation = activation
+    }
+}
+
 public struct Conv2DOptions: Sendable, Hashable {
     public var padding: Padding
     public var strideW: Int, strideH: Int
     public var dilationW: Int, dilationH: Int
     public var activation: FusedActivation
+    /// Set by the residual fusion pass only.
+    public var residual: ResidualAdd? = nil
     public init(padding: Padding, strideW: Int, strideH: Int, dilationW: Int = 1, dilationH: Int = 1, activation: FusedActivation) {
         self.padding = padding; self.strideW = strideW; self.strideH = strideH
         self.dilationW = dilationW; self.dilationH = dilationH; self.activation = activation

@@ -46,12 +46,41 @@ public struct ConvLowering: KernelLowering {
                         outputH: output.shape[1], outputW: output.shape[2], outputC: outputC, rows: rows, columns: columns)
     }
 
+    /// A fused operator's convolution alone (its own inputs, its result as the tensor it is
+    /// quantized as) and the residual ADD; an unfused operator as it is.
+    private func convolutionPart(_ op: Operator) -> (op: Operator, residual: ResidualAdd?) {
+        guard case .conv2D(var options) = op.options, let residual = options.residual else { return (op, nil) }
+        options.residual = nil
+        return (Operator(kind: .conv2D, inputs: Array(op.inputs.dropLast()), outputs: [residual.convolutionOutput], options: .conv2D(options)),
+                residual)
+    }
+
+    /// The fused residual ADD as the standalone operator it replaced.
+    static func residualAdd(_ residual: ResidualAdd, output: Int) -> Operator {
+        let inputs = residual.residualFirst ? [residual.residual, residual.convolutionOutput] : [residual.convolutionOutput, residual.residual]
+        return Operator(kind: .add, inputs: inputs, outputs: [output], options: .elementwise(activation: residual.activation))
+    }
+
+    /// True when the fast kernel computes this convolution, so an ADD can be fused into it.
+    func canFuseResidual(_ op: Operator, in graph: Graph) -> Bool {
+        guard let g = try? geometry(op, in: graph, index: nil) else { return false }
+        return gather(g) != nil
+    }
+
     public func check(_ op: Operator, in graph: Graph) throws {
-        _ = try geometry(op, in: graph, index: ConvolutionSupport.index(of: op, in: graph))
+        let index = ConvolutionSupport.index(of: op, in: graph)
+        let (conv, residual) = convolutionPart(op)
+        let g = try geometry(conv, in: graph, index: index)
+        if let residual {
+            guard gather(g) != nil else {
+                throw MicrogenError(.unsupported, "CONV_2D (operator \(index.map(String.init) ?? "?")): a residual ADD is fused into a convolution the fast kernel does not compute")
+            }
+            try ElementwiseLowering().check(Self.residualAdd(residual, output: op.outputs[0]), in: graph)
+        }
     }
 
     public func macs(_ op: Operator, in graph: Graph) -> Int {
-        guard let g = try? geometry(op, in: graph, index: nil) else { return 0 }
+        guard let g = try? geometry(convolutionPart(op).op, in: graph, index: nil) else { return 0 }
         return g.batches * g.outputH * g.outputW * g.outputC * g.filterH * g.filterW * g.filterInC
     }
 
@@ -140,6 +169,12 @@ public struct ConvLowering: KernelLowering {
     /// begins. (Fewer output channels would be exact too, but the planner merges equal sizes
     /// only; the general kernel reads a pixel while writing it: never in place.)
     public func inPlaceInput(_ op: Operator, in graph: Graph) -> Int? {
+        // A fused residual ADD writes over its residual: output value i is the last to read it;
+        // unless the convolution reads the residual too (an identity shortcut from its own input),
+        // at other positions than it writes.
+        if let residual = convolutionPart(op).residual {
+            return op.inputs.dropLast().contains(residual.residual) ? nil : op.inputs.count - 1
+        }
         guard let g = try? geometry(op, in: graph, index: nil), gather(g) != nil,
               g.filterH == 1, g.filterW == 1, g.options.strideH == 1, g.options.strideW == 1,
               g.rows.total == 0, g.columns.total == 0, g.outputC == g.inputC else { return nil }
@@ -147,12 +182,16 @@ public struct ConvLowering: KernelLowering {
     }
 
     public func scratchBytes(_ op: Operator, in graph: Graph) -> Int {
-        guard let g = try? geometry(op, in: graph, index: nil), let d = try? design(g, op: op, graph: graph) else { return 0 }
+        guard let g = try? geometry(convolutionPart(op).op, in: graph, index: nil), let d = try? design(g, op: op, graph: graph) else { return 0 }
         return d.scratchBytes
     }
 
-    /// The int8 kernel of mg_conv_fast.h.
-    private func lowerFast(_ g: Geometry, design d: FastDesign, context: EmitContext) throws -> LoweredOperator {
+    /// The int8 kernel of mg_conv_fast.h; with the fused residual ADD's parameters, and its
+    /// output (the ADD's) where the operator's output is.
+    private func lowerFast(_ g: Geometry, design d: FastDesign, op: Operator, residual: ResidualAdd?, context: EmitContext) throws -> LoweredOperator {
+        let residualParams = try residual.map {
+            try ElementwiseLowering.addTableParams(Self.residualAdd($0, output: op.outputs[0]), context: context, name: "residual_add")
+        }
         let operands = g.operands
         let inputQ = operands.input.quantization!, outputQ = operands.output.quantization!
         let range = try ConvolutionSupport.int8ActivationRange(g.options.activation, output: operands.output, label: operands.label)
@@ -172,16 +211,22 @@ public struct ConvLowering: KernelLowering {
             ("requant", context.constantArray("requant", cType: "int32_t",
                                               integers: d.requant.words + [Int32](repeating: 0, count: g.outputC % 2 * 4))),
             ("requant_params", ConvolutionSupport.requantParams(d.requant, outputZeroPoint: outputQ.zeroPoint, range: range)),
+            ("residual_add", residualParams.map { "&\($0)" } ?? "0"),
+            ("residual_first", residual?.residualFirst == true ? "1" : "0"),
         ])
         let input = context.pointer(operands.inputIndex)
-        let output = context.pointer(operands.outputIndex)
+        let output = context.pointer(op.outputs[0])
+        let residualPointer = residual.map { "(const int8_t *)\(context.pointer($0.residual))" } ?? "0"
         return LoweredOperator(kernelHeaders: ["mg_conv_fast.h"],
-                               statements: "mg_conv_s8_fast(&\(params), \(input), \(output), \(context.scratchPointer()));")
+                               statements: "mg_conv_s8_fast(&\(params), \(input), \(output), \(residualPointer), \(context.scratchPointer()));")
     }
 
     public func lower(_ op: Operator, context: EmitContext) throws -> LoweredOperator {
-        let g = try geometry(op, in: context.graph, index: context.operatorIndex)
-        if let d = try design(g, op: op, graph: context.graph) { return try lowerFast(g, design: d, context: context) }
+        let (conv, residual) = convolutionPart(op)
+        let g = try geometry(conv, in: context.graph, index: context.operatorIndex)
+        if let d = try design(g, op: op, graph: context.graph) {
+            return try lowerFast(g, design: d, op: op, residual: residual, context: context)
+        }
         let operands = g.operands
         let input = context.pointer(operands.inputIndex)
         let output = context.pointer(operands.outputIndex)

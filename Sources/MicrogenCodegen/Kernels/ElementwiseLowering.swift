@@ -68,12 +68,29 @@ public struct ElementwiseLowering: KernelLowering {
     /// values (SUB negates the second table), then one requantization per element.
     private func lowerAddSubTables(_ op: Operator, plan: ElementwisePlan, requantization r: AddSubRequantization,
                                    input1: String, input2: String, output: String, context: EmitContext) throws -> LoweredOperator {
+        let params = try Self.tableParams(op, plan: plan, requantization: r, context: context, name: "params")
+        let statement = "mg_addsub_lut_s8(&\(params), (const int8_t *)(\(input1)), (const int8_t *)(\(input2)), (int8_t *)(\(output)));"
+        return LoweredOperator(kernelHeaders: ["mg_elementwise.h"], statements: statement)
+    }
+
+    /// The `mg_addsub_lut_s8_params` (with its two tables) of an int8 ADD fused elsewhere (a
+    /// residual ADD in a convolution's epilogue), named `<operator>_<name>`.
+    static func addTableParams(_ op: Operator, context: EmitContext, name: String) throws -> String {
+        let plan = try ElementwisePlan(op, graph: context.graph, operatorIndex: context.operatorIndex)
+        guard plan.isInt8, case .addSub(let r) = plan.requantization else {
+            throw MicrogenError(.unsupported, "\(op.kind.rawValue): only an int8 ADD can be fused")
+        }
+        return try tableParams(op, plan: plan, requantization: r, context: context, name: name)
+    }
+
+    private static func tableParams(_ op: Operator, plan: ElementwisePlan, requantization r: AddSubRequantization,
+                                    context: EmitContext, name: String) throws -> String {
         let range = try quantizedActivationRange(plan.activation, scale: plan.outputScale, zeroPoint: plan.outputZeroPoint)
         let tables = AddSubTables(r, input1ZeroPoint: plan.input1ZeroPoint, input2ZeroPoint: plan.input2ZeroPoint,
                                   outputZeroPoint: plan.outputZeroPoint, subtract: op.kind == .sub)
-        let table1 = context.constantArray("input1_table", cType: "int32_t", integers: tables.input1)
-        let table2 = context.constantArray("input2_table", cType: "int32_t", integers: tables.input2)
-        let params = context.constantStruct("params", type: "mg_addsub_lut_s8_params", fields: [
+        let table1 = context.constantArray("\(name)_input1_table", cType: "int32_t", integers: tables.input1)
+        let table2 = context.constantArray("\(name)_input2_table", cType: "int32_t", integers: tables.input2)
+        return context.constantStruct(name, type: "mg_addsub_lut_s8_params", fields: [
             "shape": plan.broadcast.cInitializer,
             "input1_table": table1,
             "input2_table": table2,
@@ -85,8 +102,6 @@ public struct ElementwiseLowering: KernelLowering {
             "activation_min": "\(range.min)",
             "activation_max": "\(range.max)",
         ])
-        let statement = "mg_addsub_lut_s8(&\(params), (const int8_t *)(\(input1)), (const int8_t *)(\(input2)), (int8_t *)(\(output)));"
-        return LoweredOperator(kernelHeaders: ["mg_elementwise.h"], statements: statement)
     }
 
     private func int8Params(_ op: Operator, plan: ElementwisePlan, context: EmitContext) throws -> String {

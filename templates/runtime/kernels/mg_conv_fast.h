@@ -32,6 +32,7 @@
 #include "mg_common.h"
 #include "mg_conv_gemm.h"
 #include "mg_conv_requant.h"
+#include "mg_elementwise.h"
 
 #define MG_CONV_GATHER_POINT 0
 #define MG_CONV_GATHER_ROWS 1
@@ -62,7 +63,22 @@ typedef struct {
     /* MG_REQUANT_WORDS per output channel. */
     const int32_t *requant;
     mg_requant_params requant_params;
+    /* A residual ADD fused into the convolution (0: none): every output value v, requantized as
+     * above, becomes ADD(v, residual) exactly as the int8 ADD kernel computes it (its tables,
+     * mg_elementwise.h), the residual being the ADD's first input when residual_first. The
+     * residual has the output's shape; it may be the output's own memory (in place): each
+     * residual value is read before its output is written. */
+    const mg_addsub_lut_s8_params *residual_add;
+    int32_t residual_first;
 } mg_conv_s8_fast_params;
+
+/* The fused residual ADD of one output value v and its residual r. */
+MG_CONV_INLINE int8_t mg_conv_fast_residual(const mg_conv_s8_fast_params *p, int8_t v, int8_t r)
+{
+    const mg_addsub_lut_s8_params *a = p->residual_add;
+    const int8_t first = p->residual_first ? r : v, second = p->residual_first ? v : r;
+    return mg_addsub_lut_s8_finish(a, a->input1_table[(uint8_t)first] + a->input2_table[(uint8_t)second]);
+}
 
 /* One filter row of a patch as bytes: taps outside the image are the zero point. */
 MG_CONV_INLINE void mg_conv_fast_row_bytes(const mg_conv_s8_fast_params *p, const int8_t *image_row, int32_t in_x0,
@@ -140,33 +156,41 @@ MG_CONV_INLINE void mg_conv_fast_gather(const mg_conv_s8_fast_params *p, const i
     }
 }
 
+/* One output value: requantized, then the fused residual ADD when there is one (`res` points at
+ * the residual value of this output; it is read before the output is written). */
+MG_CONV_INLINE int8_t mg_conv_fast_value(const mg_conv_s8_fast_params *p, int32_t acc, mg_requant_channel q, const int8_t *res)
+{
+    const int8_t v = mg_requant_s8(acc, q, &p->requant_params);
+    return p->residual_add != 0 ? mg_conv_fast_residual(p, v, *res) : v;
+}
+
 /* Requantizes the sums of one channel pair (or the single last channel when `two` is 0) for the
  * block's pixels and stores them: out points at the block's first pixel, first channel of the
- * pair. */
+ * pair, and res at the same place in the residual (unused without a fused ADD). */
 MG_CONV_INLINE void mg_conv_fast_store(const mg_conv_s8_fast_params *p, const int32_t *acc, int32_t pixels,
-                                       const int32_t *q, int8_t *out, int two)
+                                       const int32_t *q, int8_t *out, const int8_t *res, int two)
 {
-    const mg_requant_params *r = &p->requant_params;
     const mg_requant_channel q0 = mg_requant_load(q), q1 = mg_requant_load(q + MG_REQUANT_WORDS);
     const int32_t step = p->output_c;
     int32_t i;
     for (i = 0; i + 1 < pixels; i += 2) {
         const int32_t a00 = acc[0], a01 = acc[1], a10 = acc[2], a11 = acc[3];
-        const int8_t v00 = mg_requant_s8(a00, q0, r), v10 = mg_requant_s8(a10, q0, r);
+        const int8_t v00 = mg_conv_fast_value(p, a00, q0, res), v10 = mg_conv_fast_value(p, a10, q0, res + step);
         out[0] = v00;
         out[step] = v10;
         if (two) {
-            const int8_t v01 = mg_requant_s8(a01, q1, r), v11 = mg_requant_s8(a11, q1, r);
+            const int8_t v01 = mg_conv_fast_value(p, a01, q1, res + 1), v11 = mg_conv_fast_value(p, a11, q1, res + step + 1);
             out[1] = v01;
             out[step + 1] = v11;
         }
         out += 2 * step;
+        res += 2 * step;
         acc += 4;
     }
     if (i < pixels) {
         const int32_t a00 = acc[0], a01 = acc[1];
-        out[0] = mg_requant_s8(a00, q0, r);
-        if (two) out[1] = mg_requant_s8(a01, q1, r);
+        out[0] = mg_conv_fast_value(p, a00, q0, res);
+        if (two) out[1] = mg_conv_fast_value(p, a01, q1, res + 1);
     }
 }
 
@@ -174,7 +198,7 @@ MG_CONV_INLINE void mg_conv_fast_store(const mg_conv_s8_fast_params *p, const in
  * Scratch: the two patches (16 bytes a group), the sums (16 bytes a channel pair), the byte
  * buffer. */
 MG_CONV_INLINE void mg_conv_fast_x256(const mg_conv_s8_fast_params *p, const int8_t *image, int8_t *out_image,
-                                      uint8_t *scratch)
+                                      const int8_t *res_image, uint8_t *scratch)
 {
     int16_t *patches = (int16_t *)(void *)scratch;
     const int32_t pairs = (p->output_c + 1) >> 1;
@@ -186,6 +210,7 @@ MG_CONV_INLINE void mg_conv_fast_x256(const mg_conv_s8_fast_params *p, const int
     for (pixel = 0; pixel < pixels; pixel += 2) {
         const int32_t count = pixel + 1 < pixels ? 2 : 1;
         int8_t *out = out_image + (size_t)pixel * p->output_c;
+        const int8_t *res = res_image + (size_t)pixel * p->output_c;
         const int32_t *a = acc;
         mg_conv_fast_gather(p, image, y, x, patches, bytes);
         if (++x == p->output_w) {
@@ -201,7 +226,7 @@ MG_CONV_INLINE void mg_conv_fast_x256(const mg_conv_s8_fast_params *p, const int
         }
         mg_dot_2x2_x256_blocks(patches, p->weights, p->bias, acc, pairs, p->groups);
         for (c = 0; c < p->output_c; c += 2) {
-            mg_conv_fast_store(p, a, count, p->requant + MG_REQUANT_WORDS * c, out + c, c + 1 < p->output_c);
+            mg_conv_fast_store(p, a, count, p->requant + MG_REQUANT_WORDS * c, out + c, res + c, c + 1 < p->output_c);
             a += 4;
         }
     }
@@ -209,7 +234,7 @@ MG_CONV_INLINE void mg_conv_fast_x256(const mg_conv_s8_fast_params *p, const int
 
 /* Blocks of block_pixels pixels; each channel pair's weights widened once per block. */
 MG_CONV_INLINE void mg_conv_fast_blocks(const mg_conv_s8_fast_params *p, const int8_t *image, int8_t *out_image,
-                                        uint8_t *scratch)
+                                        const int8_t *res_image, uint8_t *scratch)
 {
     const int32_t block_bytes = 8 * p->block_pixels * p->groups;
     int16_t *patches = (int16_t *)(void *)scratch;
@@ -225,6 +250,7 @@ MG_CONV_INLINE void mg_conv_fast_blocks(const mg_conv_s8_fast_params *p, const i
         const int32_t pairs = (count + 1) >> 1;
         const int8_t *packed = p->weights;
         int8_t *out = out_image + (size_t)start * p->output_c;
+        const int8_t *res = res_image + (size_t)start * p->output_c;
         int32_t i, c;
         /* Patches: pixel i goes to pair i / 2, slot i % 2; an odd last pixel fills both. */
         for (i = 0; i < count; ++i) {
@@ -240,13 +266,14 @@ MG_CONV_INLINE void mg_conv_fast_blocks(const mg_conv_s8_fast_params *p, const i
             mg_widen_weight_pair(packed, p->groups, weights, twice);
             packed += 8 * p->groups;
             mg_dot_2x2_pixels(patches, weights, p->bias + c, acc, pairs, p->groups);
-            mg_conv_fast_store(p, acc, count, p->requant + MG_REQUANT_WORDS * c, out + c, c + 1 < p->output_c);
+            mg_conv_fast_store(p, acc, count, p->requant + MG_REQUANT_WORDS * c, out + c, res + c, c + 1 < p->output_c);
         }
     }
 }
 
+/* `residual`: the fused ADD's residual (the output's shape), or 0 without one. */
 MG_CONV_INLINE void mg_conv_s8_fast(const mg_conv_s8_fast_params *p, const int8_t *input, int8_t *output,
-                                    uint8_t *scratch)
+                                    const int8_t *residual, uint8_t *scratch)
 {
     const int32_t pixels = p->output_h * p->output_w;
     const size_t image_size = (size_t)p->input_h * p->input_w * p->input_c;
@@ -263,10 +290,12 @@ MG_CONV_INLINE void mg_conv_s8_fast(const mg_conv_s8_fast_params *p, const int8_
     for (b = 0; b < p->batches; ++b) {
         const int8_t *image = input + (size_t)b * image_size;
         int8_t *out_image = output + (size_t)b * pixels * p->output_c;
+        /* Without a fused ADD the residual pointer is never read: let it track the output. */
+        const int8_t *res_image = (residual != 0 ? residual : output) + (size_t)b * pixels * p->output_c;
         if (x256) {
-            mg_conv_fast_x256(p, image, out_image, scratch);
+            mg_conv_fast_x256(p, image, out_image, res_image, scratch);
         } else {
-            mg_conv_fast_blocks(p, image, out_image, scratch);
+            mg_conv_fast_blocks(p, image, out_image, res_image, scratch);
         }
     }
 }

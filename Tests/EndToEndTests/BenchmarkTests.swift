@@ -34,7 +34,7 @@ final class BenchmarkTests: XCTestCase {
     /// is not met yet (resnet's RAM, vww's and resnet's code) the budget is today's figure, so
     /// that nothing slips back unnoticed.
     private func checkMemoryBudget(_ row: Benchmark.Row, _ reference: Benchmark.Reference) {
-        let ramBudget: [String: Double] = ["kws_ref_model": 0.6, "vww_96_int8": 0.6, "pretrainedResnet_quant": 0.92, "ad01_int8": 0.6]
+        let ramBudget: [String: Double] = ["kws_ref_model": 0.6, "vww_96_int8": 0.6, "pretrainedResnet_quant": 0.62, "ad01_int8": 0.6]
         let codeBudget: [String: Double] = ["kws_ref_model": 0.25, "vww_96_int8": 0.40, "pretrainedResnet_quant": 0.28, "ad01_int8": 0.25]
         let ram = Double(row.ramUsedBytes) / Double(reference.arenaBytes + reference.stackBytes)
         let code = Double(row.textBytes) / Double(reference.textBytes)

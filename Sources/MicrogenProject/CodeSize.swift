@@ -98,7 +98,7 @@ public struct CodeSize: Sendable, Equatable {
             guard code.contains(where: { $0.address <= start && start < $0.address + $0.size }) else { continue }
             let symbol = Symbol(name: entry.name, address: start, bytes: entry.size,
                                 component: rules.component(name: entry.name, file: entry.file))
-            // Aliases (weak handlers) share an address: count the bytes once, under the first name.
+            // Aliases (weak handlers) share an address: count the bytes once, under the name that sorts first.
             if let existing = byAddress[start], existing.name <= symbol.name { continue }
             byAddress[start] = symbol
         }

@@ -22,6 +22,11 @@ enum ResidualFusion {
         let modelOutputs = Set(graph.outputs)
         let convolution = ConvLowering()
         var removed: Set<Int> = [], replacements: [Int: Operator] = [:], fused: Set<Int> = []
+        func filterArea(_ p: Int) -> Int {
+            let filter = ops[p].inputs.count > 1 ? ops[p].inputs[1] : -1
+            guard filter >= 0, filter < graph.tensors.count, graph.tensors[filter].shape.count == 4 else { return 0 }
+            return graph.tensors[filter].shape[1] * graph.tensors[filter].shape[2]
+        }
 
         for (i, add) in ops.enumerated() where add.kind == .add {
             guard case .elementwise(let activation) = add.options, add.inputs.count == 2, add.outputs.count == 1 else { continue }
@@ -29,11 +34,6 @@ enum ResidualFusion {
             guard tensors.count == 3, tensors.allSatisfy({ $0.dataType == .int8 && !$0.isConstant && $0.shape == tensors[2].shape }) else { continue }
             // Of two fusable convolutions, the one with the larger filter (a block's main path,
             // not its 1x1 shortcut): the shortcut's input then dies before the main path ends.
-            func filterArea(_ p: Int) -> Int {
-                let filter = ops[p].inputs.count > 1 ? ops[p].inputs[1] : -1
-                guard filter >= 0, filter < graph.tensors.count, graph.tensors[filter].shape.count == 4 else { return 0 }
-                return graph.tensors[filter].shape[1] * graph.tensors[filter].shape[2]
-            }
             var chosen: (producer: Int, position: Int)?
             for position in 0..<2 {
                 let result = add.inputs[position], residual = add.inputs[1 - position]

@@ -67,10 +67,7 @@ public final class DeviceConnection {
         }
         session = DeviceSession(transport: transport)
         do {
-            let graph = model.graph
-            device = try session.verify(expectedName: model.name,
-                                        inputs: graph.inputs.map { (graph.tensors[$0].dataType, graph.tensors[$0].shape) },
-                                        expectedBuildID: model.buildID)
+            device = try session.verify(model)
         } catch {
             session.close()
             throw error
@@ -134,5 +131,15 @@ public struct ProgressLine: Sendable {
     public func step(_ text: String) {
         guard enabled else { return }
         FileHandle.standardError.write(Data("… \(text)\n".utf8))
+    }
+}
+
+extension DeviceSession {
+    /// `verify` against what `model` was compiled to: its name, build id and input types and shapes.
+    @discardableResult
+    public func verify(_ model: CompiledModel) throws -> DeviceDescription {
+        let graph = model.graph
+        return try verify(expectedName: model.name, inputs: graph.inputs.map { (graph.tensors[$0].dataType, graph.tensors[$0].shape) },
+                          expectedBuildID: model.buildID)
     }
 }

@@ -26,9 +26,8 @@ public enum StackSizing {
         let transport = try QemuTransport(board: board, kernel: elfPath)
         let session = DeviceSession(transport: transport)
         defer { session.close() }
+        try session.verify(model)
         let graph = model.graph
-        try session.verify(expectedName: model.name, inputs: graph.inputs.map { (graph.tensors[$0].dataType, graph.tensors[$0].shape) },
-                           expectedBuildID: model.buildID)
         let zeros = graph.inputs.map { [UInt8](repeating: 0, count: graph.tensors[$0].byteCount) }
         let result = try session.infer(inputs: zeros, runTimeout: 60)
         guard result.status.stackHighWater > 0 else {

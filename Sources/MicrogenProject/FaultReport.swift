@@ -1,7 +1,8 @@
 import Foundation
 
-/// The line a microgen firmware prints on its UART when the core faults (templates/ports/
-/// cortex-m/mg_startup.c), decoded: which exception, the fault status registers, and where.
+/// The line a microgen firmware prints on its UART when the core faults (templates/ports/cortex-m/
+/// mg_startup.c; an out-of-band line, see `OutOfBandLineScanner`), decoded: which exception, the
+/// fault status registers, and where.
 ///
 ///     MG-FAULT UsageFault IPSR=0x00000006 CFSR=0x00010000 HFSR=0x00000000 ... PC=0x00001234 ...
 public struct FaultReport: Sendable, Equatable, CustomStringConvertible {
@@ -62,6 +63,7 @@ public struct FaultReport: Sendable, Equatable, CustomStringConvertible {
         if let hfsr = registers["HFSR"] {
             if hfsr & (1 << 1) != 0 { names.append("VECTTBL: bus error reading the vector table") }
             if hfsr & (1 << 30) != 0 { names.append("FORCED: a configurable fault escalated to HardFault") }
+            if hfsr & (1 << 31) != 0 { names.append("DEBUGEVT: a debug event (BKPT) with no debugger attached; semihosting calls are not served") }
         }
         return names
     }
@@ -92,48 +94,23 @@ public struct FaultReport: Sendable, Equatable, CustomStringConvertible {
     }
 }
 
-/// Watches a byte stream for a fault line. Feed it every byte read; once a complete line has
-/// arrived, `report` is set.
+/// Watches a byte stream for the fault line (an out-of-band line, see `OutOfBandLineScanner`).
+/// Feed it every byte read; once a complete line has arrived, `report` is set.
 public struct FaultLineScanner: Sendable {
-    private var window: [UInt8] = []
-    private var collecting = false
-    private var lineBytes: [UInt8] = []
-    public private(set) var report: FaultReport?
+    private var lines = OutOfBandLineScanner(marker: FaultReport.marker)
 
     public init() {}
 
+    public var report: FaultReport? { lines.line.flatMap { FaultReport(line: $0) } }
+
     /// True once a marker was seen (the line may still be incomplete).
-    public var sawMarker: Bool { collecting || report != nil }
+    public var sawMarker: Bool { lines.sawMarker }
 
     /// Text collected so far after the marker (for a firmware that died mid-line).
-    public var partialLine: String { String(decoding: lineBytes, as: UTF8.self) }
+    public var partialLine: String { lines.partialLine }
 
-    public mutating func feed(_ bytes: [UInt8]) {
-        let marker = Array(FaultReport.marker.utf8)
-        for byte in bytes where report == nil {
-            if collecting {
-                if byte == 0x0A || byte == 0x0D {
-                    report = FaultReport(line: String(decoding: lineBytes, as: UTF8.self))
-                    collecting = false
-                } else if lineBytes.count < 1024 {
-                    lineBytes.append(byte)
-                }
-                continue
-            }
-            window.append(byte)
-            if window.count > marker.count { window.removeFirst(window.count - marker.count) }
-            if window == marker {
-                collecting = true
-                lineBytes = marker
-            }
-        }
-    }
+    public mutating func feed(_ bytes: [UInt8]) { lines.feed(bytes) }
 
     /// Ends the stream: a line cut short still becomes a report if it parses.
-    public mutating func finish() {
-        if collecting, report == nil {
-            report = FaultReport(line: String(decoding: lineBytes, as: UTF8.self))
-            collecting = false
-        }
-    }
+    public mutating func finish() { lines.finish() }
 }

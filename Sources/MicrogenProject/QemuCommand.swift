@@ -15,10 +15,15 @@ public enum QemuCommand {
     /// `-icount shift=0`: one instruction per virtual nanosecond, so counts are deterministic.
     /// `-serial stdio` with `-display none -monitor none` (not `-nographic`): the UART alone is
     /// on stdin/stdout, binary-clean, and QEMU holds input until the guest reads it.
-    /// Semihosting lets the firmware exit QEMU with a status (after a fault, say).
+    /// `-no-reboot`: a reset the firmware requests (SYSRESETREQ, from mg_exit in mg_startup.c)
+    /// ends QEMU instead of restarting the firmware. QEMU then exits with 0; the firmware's status
+    /// travels on the UART as its end-of-run record (`ExitRecord`).
+    /// No semihosting: with it, firmware (or code injected into it) could run host commands and
+    /// open host files (SYS_SYSTEM, SYS_OPEN). Without it a semihosting call (`bkpt 0xAB`) is a
+    /// HardFault, reported like any other.
     public static func arguments(machine: String, kernel: String, extra: [String] = []) -> [String] {
         ["-M", machine, "-icount", "shift=0", "-display", "none", "-monitor", "none", "-serial", "stdio",
-         "-semihosting-config", "enable=on,target=native", "-kernel", kernel] + extra
+         "-no-reboot", "-kernel", kernel] + extra
     }
 
     public static func arguments(board: Board, kernel: String) throws -> [String] {

@@ -61,10 +61,26 @@ extension ProjectTestSupport {
         return try ProjectBuilder.build(project, extraCFlags: ["-Werror"])
     }
 
-    /// Runs a firmware that ends on its own (semihosting exit) and returns its UART output and
-    /// QEMU's exit status.
-    static func runToExit(board: Board, kernel: String) throws -> (output: String, status: Int32) {
+    /// Runs a firmware that ends on its own, with microgen's QEMU command line, and returns its UART
+    /// output and the status of its end-of-run record (nil without one, or when QEMU itself failed
+    /// or was stopped after 30 s).
+    static func runToExit(board: Board, kernel: String) throws -> (output: String, status: Int32?) {
         let result = try runProcess("timeout", ["30", QemuCommand.program] + QemuCommand.arguments(board: board, kernel: kernel))
-        return (result.standardOutput, result.status)
+        let record = ExitRecord.find(in: Array(result.standardOutput.utf8))
+        return (result.standardOutput + result.standardError, result.status == 0 ? record?.status : nil)
+    }
+
+    /// Starts `kernel` in QEMU through the driver's transport and reads until the transport gives
+    /// up; returns its error (nil when it gave none within `seconds`).
+    static func transportError(board: Board, kernel: String, seconds: Double = 10) throws -> MicrogenError? {
+        let transport = try QemuTransport(board: board, kernel: kernel)
+        defer { transport.close() }
+        let deadline = Deadline.after(seconds: seconds)
+        do {
+            while !deadline.hasPassed { _ = try transport.read(maxCount: 256, deadline: deadline) }
+        } catch let error as MicrogenError {
+            return error
+        }
+        return nil
     }
 }

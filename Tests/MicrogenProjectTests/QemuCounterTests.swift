@@ -70,7 +70,7 @@ final class QemuCounterTests: XCTestCase {
 
     func measure(_ board: Board, kernel: String) throws -> Measurement {
         let run = try ProjectTestSupport.runToExit(board: board, kernel: kernel)
-        XCTAssertEqual(run.status, 0, "\(board.name): the firmware exits QEMU with main's status\n\(run.output)")
+        XCTAssertEqual(run.status, 0, "\(board.name): the firmware ends QEMU and its end-of-run record has main's status\n\(run.output)")
         var result = Measurement(loops: [], hz: 0, instructionsPerTick: 0, flags: 0)
         for line in run.output.split(whereSeparator: \.isNewline) {
             let words = line.split(separator: " ").map(String.init)

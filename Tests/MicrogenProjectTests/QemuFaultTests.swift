@@ -5,7 +5,7 @@ import MicrogenHost
 @testable import MicrogenProject
 
 /// A faulting firmware is a clear error with the decoded fault registers, never a hang: the
-/// fault handler prints its MG-FAULT line and exits QEMU, and QemuTransport turns it into an error.
+/// fault handler prints its MG-FAULT line and ends QEMU, and QemuTransport turns it into an error.
 final class QemuFaultTests: XCTestCase {
     static func faultingMain(_ body: String) -> String {
         """
@@ -25,16 +25,11 @@ final class QemuFaultTests: XCTestCase {
     /// Starts the firmware and reads until the transport gives up; returns its error.
     func faultError(board: Board, body: String, label: String) throws -> MicrogenError {
         let build = try ProjectTestSupport.buildCustomFirmware(board: board, mainSource: Self.faultingMain(body), label: label)
-        let transport = try QemuTransport(board: board, kernel: build.elfPath)
-        defer { transport.close() }
-        let deadline = Deadline.after(seconds: 10)
-        do {
-            while !deadline.hasPassed { _ = try transport.read(maxCount: 256, deadline: deadline) }
-        } catch let error as MicrogenError {
-            return error
+        guard let error = try ProjectTestSupport.transportError(board: board, kernel: build.elfPath) else {
+            XCTFail("\(board.name): no error within 10 s")
+            return MicrogenError(.io, "")
         }
-        XCTFail("\(board.name): no error within 10 s")
-        return MicrogenError(.io, "")
+        return error
     }
 
     func testUsageFaultIsReportedWithItsCause() throws {
@@ -93,7 +88,7 @@ final class QemuFaultTests: XCTestCase {
 
     func testFaultLineScannerFindsTheLineAcrossReads() {
         var scanner = FaultLineScanner()
-        let line = "\r\nMG-FAULT HardFault IPSR=0x00000003 CFSR=0x00000400 HFSR=0x40000000 PC=0x00001234\r\n"
+        let line = "\r\n}MG-FAULT HardFault IPSR=0x00000003 CFSR=0x00000400 HFSR=0x40000000 PC=0x00001234\r\n"
         let bytes = [0x7E, 0x01] + Array(line.utf8)
         for chunk in stride(from: 0, to: bytes.count, by: 5) { scanner.feed(Array(bytes[chunk..<min(chunk + 5, bytes.count)])) }
         let report = scanner.report
@@ -101,5 +96,12 @@ final class QemuFaultTests: XCTestCase {
         XCTAssertEqual(report?.registers["PC"], 0x1234)
         XCTAssertTrue(report?.description.contains("IMPRECISERR") ?? false)
         XCTAssertTrue(report?.description.contains("FORCED") ?? false)
+    }
+
+    /// A real core escalates a BKPT with no debugger (a semihosting call, say) with DEBUGEVT.
+    func testDebugEventIsNamed() {
+        let report = FaultReport(line: "MG-FAULT HardFault IPSR=0x00000003 CFSR=0x00000000 HFSR=0x80000000")
+        XCTAssertTrue(report?.causes.contains { $0.hasPrefix("DEBUGEVT") } ?? false, "\(String(describing: report))")
+        XCTAssertFalse(report?.causes.contains { $0.hasPrefix("FORCED") } ?? true)
     }
 }

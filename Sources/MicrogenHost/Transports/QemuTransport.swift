@@ -12,10 +12,12 @@ import Darwin
 /// A firmware running in QEMU, its UART on QEMU's stdin/stdout: `qemu-system-arm -M <machine>
 /// -icount shift=0 -display none -monitor none -serial stdio` (see `QemuCommand`, and
 /// ../shared/QEMU.md for why: binary-clean both ways, and QEMU holds input until the guest
-/// reads it). Semihosting is on, so a faulting firmware prints its `MG-FAULT` line and exits.
+/// reads it). A firmware that ends (a fault, or main returning) writes its `MG-FAULT` line if it
+/// faulted, then its end-of-run record (`ExitRecord`), and requests a reset, which ends QEMU
+/// (`-no-reboot`). QEMU runs without semihosting: the firmware cannot reach the host.
 ///
-/// Reads watch the stream for that line and turn it into an error with the decoded fault
-/// registers. QEMU is stopped on `close()`, when the transport is released, and when the driver
+/// Reads watch the stream for those lines and turn them into an error with the decoded fault
+/// registers or the firmware's status. QEMU is stopped on `close()`, when the transport is released, and when the driver
 /// gets SIGINT, SIGTERM or SIGHUP.
 public final class QemuTransport: Transport {
     public let name: String
@@ -23,6 +25,7 @@ public final class QemuTransport: Transport {
     public let kernel: String
     private let process: ProcessTransport
     private var scanner = FaultLineScanner()
+    private var exitScanner = ExitRecordScanner()
     private var closed = false
 
     /// Starts `kernel` (an ELF) on `board`'s QEMU machine.
@@ -76,7 +79,9 @@ public final class QemuTransport: Transport {
             throw explain(error)
         }
         scanner.feed(bytes)
+        exitScanner.feed(bytes)
         if scanner.sawMarker { throw faultError(finishingWithin: 2.0) }
+        if let record = exitScanner.record { throw MicrogenError(.io, "\(record) on \(name) (\(kernel))") }
         return bytes
     }
 
@@ -105,27 +110,19 @@ public final class QemuTransport: Transport {
             scanner.feed(more)
         }
         scanner.finish()
-        let report = scanner.report.map { $0.description } ?? "MG-FAULT " + scanner.partialLine
+        let report = scanner.report.map { $0.description } ?? scanner.partialLine
         return MicrogenError(.io, "the firmware faulted on \(name) (\(kernel)): \(report)")
     }
 
-    /// Adds what QEMU's exit and the fault line (if any) say to a transport error.
+    /// Adds what the fault line or the end-of-run record (if any) say to a transport error.
     private func explain(_ error: Error) -> Error {
         scanner.finish()
+        exitScanner.finish()
         if let report = scanner.report {
             return MicrogenError(.io, "the firmware faulted on \(name) (\(kernel)): \(report.description)")
         }
-        guard let error = error as? MicrogenError else { return error }
-        var message = error.message
-        if let ended = process.exitDescription, ended.contains("status") {
-            let status = Int(ended.split(separator: " ").last ?? "") ?? 0
-            if status >= 128 + 2 && status < 128 + 16 {
-                message += " (status \(status) means the firmware stopped after exception \(status - 128))"
-            } else if status == 0 {
-                message += " (the firmware returned from main)"
-            }
-        }
-        return MicrogenError(error.kind, message)
+        guard let error = error as? MicrogenError, let record = exitScanner.record else { return error }
+        return MicrogenError(error.kind, error.message + " (\(record))")
     }
 }
 

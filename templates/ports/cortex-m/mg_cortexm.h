@@ -41,7 +41,8 @@ uint32_t mg_timer_read(void);
 /* Restarts the timer so its phase follows the code path (QEMU only; see mg_port_cortexm.c). */
 void mg_timer_rephase(void);
 
-/* Ends the program: exits QEMU with `status` (semihosting), or parks a real core. */
+/* Ends the program: writes the end-of-run record with `status` on the UART, then ends QEMU
+ * (a reset under -no-reboot) or parks a real core. */
 void mg_exit(int status) __attribute__((noreturn));
 
 void mg_systick_handler(void);

@@ -1,7 +1,7 @@
 /* Start-up for ARMv7-M and ARMv8-M Mainline cores: the vector table, the reset handler (paints
  * the stack, copies .data, zeroes .bss and the arena, enables the FPU, the caches and the
- * configurable fault handlers) and the fault handlers, which report the fault registers over
- * the UART as one text line starting with "MG-FAULT" and stop. */
+ * configurable fault handlers), the fault handlers, which report the fault registers over the
+ * UART as one text line starting with "}MG-FAULT", and the end of a run (mg_exit). */
 #include <stdint.h>
 
 #include "mg_cortexm.h"
@@ -40,6 +40,7 @@ const mg_vector mg_vector_table[16] = {
     mg_systick_handler,
 };
 
+#define SCB_AIRCR 0xE000ED0Cu
 #define SCB_CPACR 0xE000ED88u
 #define SCB_SHCSR 0xE000ED24u
 #define SCB_CFSR 0xE000ED28u
@@ -183,8 +184,13 @@ static const char *exception_name(uint32_t number)
     }
 }
 
-/* One line the host can spot in the byte stream (the RPC frames never contain it):
- *   MG-FAULT <kind> IPSR=.. CFSR=.. HFSR=.. MMFAR=.. BFAR=.. EXC_RETURN=.. SP=.. [PC=.. LR=.. PSR=..]
+/* Out-of-band lines (the fault report, the end-of-run record) start with OUT_OF_BAND (0x7D, "}"
+ * on a terminal): the RPC frames send that byte only as an escape, before 0x5D or 0x5E, so the
+ * host can spot the lines in the byte stream whatever the frames carry (docs/protocol.md). */
+#define OUT_OF_BAND "\x7D"
+
+/* One line:
+ *   }MG-FAULT <kind> IPSR=.. CFSR=.. HFSR=.. MMFAR=.. BFAR=.. EXC_RETURN=.. SP=.. [PC=.. LR=.. PSR=..]
  * The stacked registers are left out when stacking failed or the frame lies outside the stack. */
 void mg_fault_report(const uint32_t *frame, uint32_t exc_return)
 {
@@ -200,7 +206,7 @@ void mg_fault_report(const uint32_t *frame, uint32_t exc_return)
 #endif
     __asm__ volatile("mrs %0, ipsr" : "=r"(ipsr));
     ipsr &= 0x1FFu;
-    put_text("\r\nMG-FAULT ");
+    put_text("\r\n" OUT_OF_BAND "MG-FAULT ");
     put_text(exception_name(ipsr));
     put_field("IPSR", ipsr);
     put_field("CFSR", cfsr);
@@ -222,17 +228,30 @@ void mg_fault_report(const uint32_t *frame, uint32_t exc_return)
     mg_exit(128 + (int)ipsr);
 }
 
+/* Writes the end-of-run record "}MG-EXIT <status>" (the host's ExitRecord) and stops. Under
+ * QEMU it then requests a system reset (AIRCR SYSRESETREQ; reachable from the secure state of
+ * the M33 and M55 boards too), which ends QEMU: microgen runs it with -no-reboot and without
+ * semihosting, so the firmware has no way to the host's shell or files, and the status travels
+ * in the record. A real core parks instead: a reset would start the firmware (and a fault)
+ * again. */
 void mg_exit(int status)
 {
+    char digits[12];
+    int count = 0;
+    uint32_t magnitude = status < 0 ? 0u - (uint32_t)status : (uint32_t)status;
+    do {
+        digits[count++] = (char)('0' + magnitude % 10u);
+        magnitude /= 10u;
+    } while (magnitude != 0);
+    put_text("\r\n" OUT_OF_BAND "MG-EXIT ");
+    if (status < 0) put_text("-");
+    while (count > 0) mg_uart_write_byte((uint8_t)digits[--count]);
+    put_text("\r\n");
+    mg_uart_flush();
 #if MG_QEMU
-    /* Semihosting SYS_EXIT_EXTENDED with {ADP_Stopped_ApplicationExit, status}: QEMU exits
-     * with `status`. Only under QEMU: on a real core without a debugger, BKPT faults. */
-    uint32_t block[2] = {0x20026u, (uint32_t)status};
-    register uint32_t operation __asm__("r0") = 0x20u;
-    register uint32_t argument __asm__("r1") = (uint32_t)(uintptr_t)block;
-    __asm__ volatile("bkpt 0xAB" : "+r"(operation) : "r"(argument) : "memory");
-#else
-    (void)status;
+    __asm__ volatile("dsb" ::: "memory");
+    MG_REG32(SCB_AIRCR) = 0x05FA0004u; /* VECTKEY, SYSRESETREQ */
+    __asm__ volatile("dsb" ::: "memory");
 #endif
     for (;;) __asm__ volatile("wfi");
 }

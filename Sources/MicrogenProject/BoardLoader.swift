@@ -214,6 +214,9 @@ public enum BoardLoader {
         }
         if let flash = b.flash, flash.tool.isEmpty { throw fail("flash.tool", "must not be empty") }
         if let qemu = b.qemu, qemu.machine.isEmpty { throw fail("qemu.machine", "must not be empty") }
+        if let qemu = b.qemu, qemu.extraArguments.contains(where: { $0.lowercased().contains("semihosting") }) {
+            throw fail("qemu.extra_arguments", "must not enable semihosting: it would give the firmware the host's shell and files")
+        }
     }
 
     /// BRR for an STM32 USART (clock / baud, rounded) or LPUART (256 * clock / baud, rounded).

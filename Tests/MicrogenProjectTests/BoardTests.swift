@@ -104,6 +104,8 @@ final class BoardTests: XCTestCase {
             json["uart"] = uart
         }, mentions: ["uart.family", "pl011", "cmsdk"])
         try assertRefused({ $0["counter"] = ["kind": "rdtsc"] }, mentions: ["counter.kind", "rdtsc"])
+        try assertRefused({ $0["qemu"] = ["machine": "mps2-an500", "extra_arguments": ["-semihosting-config", "enable=on,target=native"]] },
+                          mentions: ["qemu.extra_arguments", "semihosting"])
         XCTAssertThrowsError(try BoardLoader.parse(Data("{ nope".utf8), source: "boards/test.json")) { error in
             XCTAssertTrue("\(error)".contains("not valid JSON"))
         }

@@ -98,6 +98,18 @@ final class QemuFaultTests: XCTestCase {
         XCTAssertTrue(report?.description.contains("FORCED") ?? false)
     }
 
+    /// A main that returns ends the run too: the transport reports the status of its record.
+    func testReturnFromMainIsReportedWithItsStatus() throws {
+        try ProjectTestSupport.requireTools(["arm-none-eabi-gcc", "make", QemuCommand.program])
+        let error = try faultError(board: try BoardCatalog.named("cortex-m4"), body: """
+            static int trigger(void)
+            {
+                return 7;
+            }
+            """, label: "return-7")
+        XCTAssertTrue(error.message.contains("the firmware returned from main with status 7"), error.message)
+    }
+
     /// A real core escalates a BKPT with no debugger (a semihosting call, say) with DEBUGEVT.
     func testDebugEventIsNamed() {
         let report = FaultReport(line: "MG-FAULT HardFault IPSR=0x00000003 CFSR=0x00000000 HFSR=0x80000000")

@@ -10,15 +10,15 @@ import Darwin
 #endif
 
 /// A firmware running in QEMU, its UART on QEMU's stdin/stdout: `qemu-system-arm -M <machine>
-/// -icount shift=0 -display none -monitor none -serial stdio` (see `QemuCommand`, and
+/// -icount shift=0 -display none -monitor none -serial stdio -no-reboot` (see `QemuCommand`, and
 /// ../shared/QEMU.md for why: binary-clean both ways, and QEMU holds input until the guest
 /// reads it). A firmware that ends (a fault, or main returning) writes its `MG-FAULT` line if it
 /// faulted, then its end-of-run record (`ExitRecord`), and requests a reset, which ends QEMU
 /// (`-no-reboot`). QEMU runs without semihosting: the firmware cannot reach the host.
 ///
 /// Reads watch the stream for those lines and turn them into an error with the decoded fault
-/// registers or the firmware's status. QEMU is stopped on `close()`, when the transport is released, and when the driver
-/// gets SIGINT, SIGTERM or SIGHUP.
+/// registers or the firmware's status. QEMU is stopped on `close()`, when the transport is
+/// released, and when the driver gets SIGINT, SIGTERM or SIGHUP.
 public final class QemuTransport: Transport {
     public let name: String
     public let machine: String

@@ -15,6 +15,9 @@ input/output scale ratios far from 1, where a multiplier's shift leaves the int3
     UBSan (microgen saturates the shift at 30 as TFLM's single-rounding build does).
 Layout as make_op_fixtures.py: <out>/<op>/<variant>/model.tflite, input0.npy, output0.npy
 (TFLM's output, when TFLM is defined) and case.json. Seeded: re-running is byte-identical.
+
+<out>/refused/ holds models microgen must refuse at import with one line (non-finite scales
+and options): <name>.tflite and <name>.txt, a fragment the message must contain.
 """
 
 from __future__ import annotations
@@ -34,7 +37,8 @@ import tflm_runner  # noqa: E402
 from case_spec import Bias, Case, Input, Int32Const, Output, Weights  # noqa: E402
 from fixture_builder import build  # noqa: E402
 from make_op_fixtures import describe_tensor, save_npy  # noqa: E402
-from tflite_builder import Activation, Padding  # noqa: E402
+from tflite_builder import Activation, ModelDef, Padding, Quantization, TensorType, serialize  # noqa: E402
+import numpy as np  # noqa: E402
 
 REPO = HERE.parent.parent
 
@@ -84,6 +88,32 @@ def cases():
                                Output([2, 5], (0.05, 3)), fc)
 
 
+def refused_models():
+    """(file name, expected message fragment, model bytes)."""
+    def conv(bias_scale, weight_scale):
+        m = ModelDef(description="microgen refgen refused: non-finite scale")
+        x = m.add_tensor("conv_in", TensorType.INT8, [1, 4, 4, 2], Quantization([0.02], [0]))
+        w = m.add_const("conv_weights", np.ones((3, 1, 1, 2), np.int8), Quantization([weight_scale] * 3, [0] * 3, 0))
+        b = m.add_const("conv_bias", np.zeros(3, np.int32), Quantization([bias_scale] * 3, [0] * 3, 0))
+        y = m.add_tensor("conv_out", TensorType.INT8, [1, 4, 4, 3], Quantization([0.05], [0]))
+        m.add_operator(tb.BuiltinOperator.CONV_2D, [x, w, b], [y], tb.conv2d_options(Padding.SAME, 1, 1, Activation.NONE))
+        m.inputs, m.outputs = [x], [y]
+        return serialize(m)
+
+    def unary(op, options, out_quant):
+        m = ModelDef(description="microgen refgen refused: non-finite option")
+        x = m.add_tensor("act_in", TensorType.INT8, [1, 8], Quantization([0.05], [0]))
+        y = m.add_tensor("act_out", TensorType.INT8, [1, 8], Quantization(*out_quant))
+        m.add_operator(getattr(tb.BuiltinOperator, op), [x], [y], options)
+        m.inputs, m.outputs = [x], [y]
+        return serialize(m)
+
+    yield "infinite_bias_scale", "tensor 2 'conv_bias' has scale 0 of 3 inf", conv(float("inf"), 0.01)
+    yield "nan_weight_scale", "tensor 1 'conv_weights' has scale 0 of 3 nan", conv(0.0002, float("nan"))
+    yield "nan_leaky_relu_alpha", "operator 0 (LEAKY_RELU) has alpha nan", unary("LEAKY_RELU", tb.leaky_relu_options(float("nan")), ([0.05], [0]))
+    yield "nan_softmax_beta", "operator 0 (SOFTMAX) has beta nan", unary("SOFTMAX", tb.softmax_options(float("nan")), ([1 / 256], [-128]))
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--out", type=Path, default=REPO / "Tests" / "Fixtures" / "extreme_scales")
@@ -105,6 +135,11 @@ def main() -> int:
         (directory / "case.json").write_text(json.dumps(meta, indent=2) + "\n")
         print(f"{case.op:<18} {case.variant:<26} TFLM {'defined' if defined else 'undefined'}: "
               f"outputs {output.min()}..{output.max()}")
+    refused = args.out / "refused"
+    refused.mkdir(parents=True)
+    for name, fragment, model in refused_models():
+        (refused / f"{name}.tflite").write_bytes(model)
+        (refused / f"{name}.txt").write_text(fragment + "\n")
     return 0
 
 

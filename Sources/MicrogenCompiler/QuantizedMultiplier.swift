@@ -7,18 +7,34 @@ public struct QuantizedMultiplier: Sendable, Hashable {
     public var multiplier: Int32
     public var shift: Int
 
+    /// The shifts the generated C applies (mg_fixedpoint.h and the kernels built on it): a right
+    /// shift of at most 31 and a left shift of at most 30 keep every shift of an int32 defined.
+    /// TFLM's QuantizeMultiplier gives the same bounds: below -31 it flushes to zero, and above
+    /// 30 it saturates (its single-rounding build; its double-rounding build shifts `1 << shift`,
+    /// undefined there, so no TFLM result exists to match beyond 30).
+    public static let shiftRange = -31...30
+
     public init(multiplier: Int32, shift: Int) {
+        // Every value the compiler builds is bounded before it gets here (see `shiftRange`);
+        // a shift outside would become undefined behaviour in the generated C.
+        precondition(Self.shiftRange.contains(shift), "requantization shift \(shift) outside \(Self.shiftRange)")
         self.multiplier = multiplier
         self.shift = shift
     }
 
-    public init(_ real: Double) {
+    /// TFLM's `QuantizeMultiplier`, total: a non-finite real (only a corrupt model produces one)
+    /// is refused with a message, any finite one (subnormal or huge) gets TFLM's bounded result.
+    public init(_ real: Double) throws {
+        guard real.isFinite else {
+            throw MicrogenError(.malformedModel, "a requantization multiplier derived from the model's scales is \(real)")
+        }
         if real == 0 {
             self.init(multiplier: 0, shift: 0)
             return
         }
         // frexp on the magnitude: Glibc's Swift overlay drops the sign of a negative argument,
         // while C's frexp keeps it in the fraction. Put the sign back on the fixed-point value.
+        // For a finite non-zero value the fraction is in [0.5, 1), so `fixed` is in [2^30, 2^31].
         let parts = frexp(abs(real))
         var shift = parts.1
         // TfLiteRound is std::round: half away from zero (symmetric, so rounding |q| is the same).
@@ -28,11 +44,15 @@ public struct QuantizedMultiplier: Sendable, Hashable {
             shift += 1
         }
         if real < 0 { fixed = -fixed }
-        if shift < -31 {
+        if shift < Self.shiftRange.lowerBound {
             shift = 0
             fixed = 0
         }
-        self.init(multiplier: Int32(fixed), shift: shift)
+        if shift > Self.shiftRange.upperBound {
+            shift = Self.shiftRange.upperBound
+            fixed = real < 0 ? -Int64(Int32.max) : Int64(Int32.max)
+        }
+        self.init(multiplier: Int32(clamping: fixed), shift: shift)
     }
 }
 
@@ -40,7 +60,13 @@ public struct QuantizedMultiplier: Sendable, Hashable {
 public func quantizedActivationRange(_ activation: FusedActivation, scale: Float, zeroPoint: Int,
                                      qmin: Int = -128, qmax: Int = 127) throws -> (min: Int, max: Int) {
     // TFLM quantizes the bounds in single precision: zero_point + round(f / scale).
-    func quantize(_ f: Float) -> Int { zeroPoint + Int((f / scale).rounded(.toNearestOrAwayFromZero)) }
+    // A bound beyond int8 by any margin clamps the same way: keep the conversion to Int defined
+    // (a tiny scale sends f / scale to infinity).
+    func quantize(_ f: Float) -> Int {
+        let steps = (f / scale).rounded(.toNearestOrAwayFromZero)
+        guard !steps.isNaN else { return zeroPoint }
+        return zeroPoint + Int(max(-65536, min(65536, steps)))
+    }
     switch activation {
     case .none: return (qmin, qmax)
     case .relu: return (max(qmin, quantize(0)), qmax)

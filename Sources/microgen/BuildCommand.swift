@@ -91,12 +91,24 @@ struct BuildCommand: ParsableCommand {
         }
     }
 
+    /// report.json's text. JSON has no NaN or infinity: import refuses non-finite scales, so a
+    /// failure here is a bug, reported as such rather than as an I/O error.
+    private func encodedReport(_ report: BuildReport) throws -> String {
+        do {
+            return try report.json()
+        } catch {
+            throw MicrogenError(.malformedModel, "the build report cannot be encoded as JSON (\(error.localizedDescription))")
+        }
+    }
+
     func run() throws {
         try reportingErrors {
             let progress = ProgressLine()
             progress.step("compiling \(model)")
             let compiled = try ModelBuilder.compile(path: model, name: name, keepInputs: keepInputs)
             var report = BuildReport(model: compiled, source: model)
+            // Nothing goes to disk before everything is checked, the report's encoding included.
+            _ = try encodedReport(report)
             var summary = TextTable(headers: ["model \(compiled.name)", ""], rightAligned: [1])
             summary.add(["operators", String(compiled.operators.count)])
             summary.add(["MACs", grouped(compiled.macs)])
@@ -146,8 +158,9 @@ struct BuildCommand: ParsableCommand {
             } else {
                 try ModelBuilder.write(compiled, to: output)
             }
+            let reportText = try encodedReport(report)
             do {
-                try report.json().write(toFile: output + "/report.json", atomically: true, encoding: .utf8)
+                try reportText.write(toFile: output + "/report.json", atomically: true, encoding: .utf8)
             } catch let error as MicrogenError {
                 throw error
             } catch {

@@ -95,6 +95,10 @@ struct ActivationInt8Parameters {
     func leakyRelu(alpha: Float) throws -> LeakyRelu {
         let identity = try checkedMultiplier(Double(input.scale / output.scale), what: "input/output scale ratio")
         let alphaReal = Double(input.scale * alpha / output.scale)
+        // Formed in float as TFLM forms it: extreme scales overflow it before any conversion.
+        guard alphaReal.isFinite else {
+            throw MicrogenError(.unsupported, "\(name): the alpha multiplier (input scale × alpha / output scale) is \(alphaReal)")
+        }
         // TFLM quantizes the signed value and the kernel negates it back; rounding is symmetric,
         // so quantizing |alpha real| gives the same magnitude, except where the mantissa rounds
         // up to 2^31: TFLM renormalises that only for positive values (a negative one would
@@ -116,14 +120,17 @@ struct ActivationInt8Parameters {
         let hiresInputScale = Float(1.0 / 128.0) * input.scale
         let reluishScale = Float(3.0) / Float(32768.0)
         let outputReal = Double(hiresInputScale / output.scale)
-        let outputMultiplier = QuantizedMultiplier(outputReal)
+        guard outputReal.isFinite else {
+            throw MicrogenError(.unsupported, "\(name): the output multiplier (input scale / 128 / output scale) is \(outputReal)")
+        }
+        let outputMultiplier = try QuantizedMultiplier(outputReal)
         guard outputMultiplier.shift <= 0 else {
             throw MicrogenError(.unsupported, "\(name): the output multiplier \(outputReal) (input scale / 128 / output scale) "
                 + "is 1 or more: the output scale of '\(outputTensor)' is too small for the input scale (TFLite Micro refuses this too)")
         }
         let reluishReal = Double(hiresInputScale / reluishScale)
-        let reluishMultiplier = QuantizedMultiplier(reluishReal)
-        guard reluishMultiplier.shift <= 31, outputReal > 0, reluishReal > 0 else {
+        let reluishMultiplier = try QuantizedMultiplier(reluishReal)
+        guard outputReal > 0, reluishReal > 0 else {
             throw MicrogenError(.unsupported, "\(name): input scale \(input.scale) or output scale \(output.scale) is out of range")
         }
         return HardSwish(inputZeroPoint: input.zeroPoint, outputZeroPoint: output.zeroPoint,
@@ -142,11 +149,11 @@ struct ActivationInt8Parameters {
 
     /// A requantization multiplier the kernels can apply: its left shift must fit in int32.
     private func checkedMultiplier(_ real: Double, what: String) throws -> QuantizedMultiplier {
-        let m = QuantizedMultiplier(real)
-        guard m.shift <= 30, real.isFinite else {
+        // Checked before the conversion; 2^30 is where QuantizedMultiplier would saturate.
+        guard real.isFinite, real < 0x1p30 else {
             throw MicrogenError(.unsupported, "\(name): the \(what) \(real) is too large to requantize in int32")
         }
-        return m
+        return try QuantizedMultiplier(real)
     }
 
     /// The per-tensor int8 quantization of a tensor, or a clear refusal.

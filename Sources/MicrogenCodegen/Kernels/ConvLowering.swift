@@ -131,7 +131,7 @@ public struct ConvLowering: KernelLowering {
         let operands = g.operands
         let inputQ = operands.input.quantization!, outputQ = operands.output.quantization!, filterQ = operands.filter.quantization!
         let scales = filterQ.isPerChannel ? filterQ.scales : [Float](repeating: filterQ.scale, count: g.outputC)
-        let multipliers = ConvolutionSupport.perChannelMultipliers(inputScale: inputQ.scale, filterScales: scales, outputScale: outputQ.scale)
+        let multipliers = try ConvolutionSupport.perChannelMultipliers(inputScale: inputQ.scale, filterScales: scales, outputScale: outputQ.scale)
         let weights = operands.filter.int8Values()
         let sums = ConvolutionSupport.weightSums(weights, channels: g.outputC, channelIsInnermost: false)
         let folded = ConvolutionSupport.foldedBias(bias: operands.bias, channels: g.outputC) { -inputQ.zeroPoint * sums[$0] }
@@ -234,7 +234,7 @@ public struct ConvLowering: KernelLowering {
         if operands.isQuantized {
             let inputQ = operands.input.quantization!, outputQ = operands.output.quantization!, filterQ = operands.filter.quantization!
             let scales = filterQ.isPerChannel ? filterQ.scales : [Float](repeating: filterQ.scale, count: g.outputC)
-            let multipliers = ConvolutionSupport.perChannelMultipliers(inputScale: inputQ.scale, filterScales: scales, outputScale: outputQ.scale)
+            let multipliers = try ConvolutionSupport.perChannelMultipliers(inputScale: inputQ.scale, filterScales: scales, outputScale: outputQ.scale)
             let sums = ConvolutionSupport.weightSums(operands.filter.int8Values(), channels: g.outputC, channelIsInnermost: false)
             let folded = ConvolutionSupport.foldedBias(bias: operands.bias, channels: g.outputC) { -inputQ.zeroPoint * sums[$0] }
             let range = try ConvolutionSupport.int8ActivationRange(g.options.activation, output: operands.output, label: operands.label)

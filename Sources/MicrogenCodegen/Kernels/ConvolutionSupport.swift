@@ -146,15 +146,15 @@ enum ConvolutionSupport {
 
     /// Per-channel requantization, as TFLM's PopulateConvolutionQuantizationParams computes it:
     /// input_scale * filter_scale / output_scale in double precision.
-    static func perChannelMultipliers(inputScale: Float, filterScales: [Float], outputScale: Float) -> [QuantizedMultiplier] {
-        filterScales.map { QuantizedMultiplier(Double(inputScale) * Double($0) / Double(outputScale)) }
+    static func perChannelMultipliers(inputScale: Float, filterScales: [Float], outputScale: Float) throws -> [QuantizedMultiplier] {
+        try filterScales.map { try QuantizedMultiplier(Double(inputScale) * Double($0) / Double(outputScale)) }
     }
 
     /// Per-tensor requantization for FULLY_CONNECTED, as TFLM's GetQuantizedConvolutionMultipler:
     /// the scale product is rounded to float32 before the division in double.
-    static func perTensorFloatProductMultiplier(inputScale: Float, filterScale: Float, outputScale: Float) -> QuantizedMultiplier {
+    static func perTensorFloatProductMultiplier(inputScale: Float, filterScale: Float, outputScale: Float) throws -> QuantizedMultiplier {
         let product: Float = inputScale * filterScale
-        return QuantizedMultiplier(Double(product) / Double(outputScale))
+        return try QuantizedMultiplier(Double(product) / Double(outputScale))
     }
 
     /// Sum of the int8 weights feeding each output channel. `channelStride` 1 with `tapStride`

@@ -165,7 +165,7 @@ struct AddSubRequantization {
 
     /// TFLM's QuantizeMultiplierSmallerThanOneExp, including the checks with which it aborts.
     private static func smallerThanOne(_ real: Double, what: String, name: String) throws -> QuantizedMultiplier {
-        let q = QuantizedMultiplier(real)
+        let q = try QuantizedMultiplier(real)
         guard real > 0, real < 1, q.shift <= 0 else {
             throw MicrogenError(.unsupported, "\(name): the \(what) \(real) is not in (0, 1): the output scale is too small "
                 + "relative to the input scales (TFLite Micro refuses this too)")
@@ -292,11 +292,11 @@ struct ElementwisePlan {
         default:
             // TFLM (mul_common.cc): the product of the input scales over the output scale, in double.
             let real = Double(q1.scale) * Double(q2.scale) / Double(qo.scale)
-            let m = QuantizedMultiplier(real)
-            guard m.shift <= 30 else {
+            // 2^30 is where QuantizedMultiplier would saturate the shift: refuse instead.
+            guard real < 0x1p30 else {
                 throw MicrogenError(.unsupported, "\(name): the requantization multiplier \(real) is too large")
             }
-            requantization = .mul(m)
+            requantization = .mul(try QuantizedMultiplier(real))
         }
         // Validates the clamp now so that check() reports it.
         _ = try quantizedActivationRange(activation, scale: qo.scale, zeroPoint: qo.zeroPoint)

@@ -98,9 +98,9 @@ public struct FullyConnectedLowering: KernelLowering {
         let inputQ = operands.input.quantization!, outputQ = operands.output.quantization!, filterQ = operands.filter.quantization!
         let multipliers: [QuantizedMultiplier]
         if filterQ.isPerChannel {
-            multipliers = ConvolutionSupport.perChannelMultipliers(inputScale: inputQ.scale, filterScales: filterQ.scales, outputScale: outputQ.scale)
+            multipliers = try ConvolutionSupport.perChannelMultipliers(inputScale: inputQ.scale, filterScales: filterQ.scales, outputScale: outputQ.scale)
         } else {
-            multipliers = [ConvolutionSupport.perTensorFloatProductMultiplier(inputScale: inputQ.scale, filterScale: filterQ.scale, outputScale: outputQ.scale)]
+            multipliers = [try ConvolutionSupport.perTensorFloatProductMultiplier(inputScale: inputQ.scale, filterScale: filterQ.scale, outputScale: outputQ.scale)]
         }
         let weights = operands.filter.int8Values()
         let sums = ConvolutionSupport.weightSums(weights, channels: g.outputDepth, channelIsInnermost: false)
@@ -149,10 +149,10 @@ public struct FullyConnectedLowering: KernelLowering {
             let multipliers: [QuantizedMultiplier]
             let weightsZeroPoint: Int
             if filterQ.isPerChannel {
-                multipliers = ConvolutionSupport.perChannelMultipliers(inputScale: inputQ.scale, filterScales: filterQ.scales, outputScale: outputQ.scale)
+                multipliers = try ConvolutionSupport.perChannelMultipliers(inputScale: inputQ.scale, filterScales: filterQ.scales, outputScale: outputQ.scale)
                 weightsZeroPoint = 0
             } else {
-                multipliers = [ConvolutionSupport.perTensorFloatProductMultiplier(inputScale: inputQ.scale, filterScale: filterQ.scale, outputScale: outputQ.scale)]
+                multipliers = [try ConvolutionSupport.perTensorFloatProductMultiplier(inputScale: inputQ.scale, filterScale: filterQ.scale, outputScale: outputQ.scale)]
                 weightsZeroPoint = filterQ.zeroPoint
             }
             // sum((w - zw)(x - zx)) = sum(w x) - zw sum(x) - zx sum(w) + depth zx zw; all but the

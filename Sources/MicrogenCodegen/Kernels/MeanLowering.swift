@@ -101,7 +101,7 @@ private struct MeanSetup {
         }
         inputZeroPoint = qi.zeroPoint
         outputZeroPoint = qo.zeroPoint
-        let base = QuantizedMultiplier(Double(qi.scale) / Double(qo.scale))
+        let base = try QuantizedMultiplier(Double(qi.scale) / Double(qo.scale))
         var log2Count = Int.bitWidth - 1 - count.leadingZeroBitCount
         log2Count = min(log2Count, 32, 31 + base.shift)
         let multiplier = (Int64(base.multiplier) << log2Count) / Int64(count)

@@ -95,7 +95,7 @@ struct QuantizePlan {
             conversion = .quantize(scale: q.scale, zeroPoint: q.zeroPoint)
         case (.quantize, .int8, .int8):
             let qin = try Self.perTensor(input, label: label), qout = try Self.perTensor(output, label: label)
-            let multiplier = QuantizedMultiplier(Double(qin.scale) / Double(qout.scale))
+            let multiplier = try QuantizedMultiplier(Double(qin.scale) / Double(qout.scale))
             conversion = .requantize(inputZeroPoint: qin.zeroPoint, multiplier: multiplier, outputZeroPoint: qout.zeroPoint)
         case (.dequantize, .int8, .float32):
             let q = try Self.perTensor(input, label: label)

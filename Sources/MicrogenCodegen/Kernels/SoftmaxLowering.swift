@@ -96,7 +96,7 @@ private struct SoftmaxSetup {
         let integerBits = SoftmaxLowering.scaledDiffIntegerBits
         let maxMultiplier = Double((Int64(1) << 31) - 1)
         let real = min(Double(beta) * Double(qi.scale) * Double(Int64(1) << (31 - integerBits)), maxMultiplier)
-        let multiplier = QuantizedMultiplier(real)
+        let multiplier = try QuantizedMultiplier(real)
         // TFLite Micro requires this multiplier to exceed 1 (it checks and stops otherwise).
         guard real > 1, multiplier.shift >= 0 else {
             throw MicrogenError(.unsupported, "\(label): beta (\(beta)) times the input scale of \"\(input.name)\" (\(qi.scale)) is too small for the int8 kernel")

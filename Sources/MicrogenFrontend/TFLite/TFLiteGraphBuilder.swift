@@ -34,6 +34,7 @@ struct TFLiteGraphBuilder {
         }
         try checkTensorTypes(tensors, unrepresentable: unrepresentable, kinds: kinds, graphInputs: inputs, graphOutputs: outputs)
         try checkActivationQuantization(tensors, used: usedTensors(graphInputs: inputs, graphOutputs: outputs))
+        try checkQuantizationValues(tensors)
 
         var operators: [Operator] = []
         for (index, op) in subgraph.operators.enumerated() {
@@ -168,6 +169,12 @@ struct TFLiteGraphBuilder {
             throw malformed("\(name) has \(q.scales.count) quantization scales but \(zeroPoints.count) zero points")
         }
         guard q.scales.count > 1 else { return Quantization(scales: q.scales, zeroPoints: zeroPoints, axis: 0) }
+        // A 1-D tensor has one dimension to run along, whatever quantized_dimension says: the
+        // converter copies a filter's (3 for DEPTHWISE_CONV_2D) onto its bias, and TFLM, which
+        // ignores bias quantization, runs such models (its own examples contain them).
+        if shape.count == 1, shape[0] == q.scales.count {
+            return Quantization(scales: q.scales, zeroPoints: zeroPoints, axis: 0)
+        }
         let axis = Int(q.quantizedDimension)
         guard axis >= 0, axis < shape.count, shape[axis] == q.scales.count else {
             let dims = axis >= 0 && axis < shape.count ? "dimension \(axis) has size \(shape[axis])" : "shape \(shape.shapeString) has no dimension \(axis)"

@@ -23,7 +23,7 @@ struct TFLiteOptionsDecoder {
         case .averagePool2D, .maxPool2D: return .pool2D(try pool2D(try expect(Tag.pool2D, "Pool2DOptions")))
         case .softmax:
             let t = try expect(Tag.softmax, "SoftmaxOptions")
-            return .softmax(beta: try t?.float32(TFLiteSchema.SoftmaxOptions.beta, "beta") ?? 0)
+            return .softmax(beta: try checkedFloatOption(t?.float32(TFLiteSchema.SoftmaxOptions.beta, "beta") ?? 0, "beta"))
         case .add: return .elementwise(activation: try elementwiseActivation(try expect(Tag.add, "AddOptions")))
         case .sub: return .elementwise(activation: try elementwiseActivation(try expect(Tag.sub, "SubOptions")))
         case .mul: return .elementwise(activation: try elementwiseActivation(try expect(Tag.mul, "MulOptions")))
@@ -37,7 +37,7 @@ struct TFLiteOptionsDecoder {
             return .reducer(keepDims: try t?.bool(TFLiteSchema.ReducerOptions.keepDims, "keep_dims") ?? false)
         case .leakyRelu:
             let t = try expect(Tag.leakyRelu, "LeakyReluOptions")
-            return .leakyRelu(alpha: try t?.float32(TFLiteSchema.LeakyReluOptions.alpha, "alpha") ?? 0)
+            return .leakyRelu(alpha: try checkedFloatOption(t?.float32(TFLiteSchema.LeakyReluOptions.alpha, "alpha") ?? 0, "alpha"))
         case .stridedSlice: return .stridedSlice(try stridedSlice(try expect(Tag.stridedSlice, "StridedSliceOptions")))
         case .reshape:
             let t = try expect(Tag.reshape, "ReshapeOptions")

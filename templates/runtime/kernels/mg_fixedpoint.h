@@ -25,7 +25,7 @@ static inline int32_t mg_sat_rounding_doubling_high_mul(int32_t a, int32_t b)
     return (int32_t)((ab + nudge) / (1ll << 31));
 }
 
-/* gemmlowp RoundingDivideByPOT: x / 2^exponent, rounding half away from zero. */
+/* gemmlowp RoundingDivideByPOT: x / 2^exponent, rounding half away from zero (exponent 0 to 31). */
 static inline int32_t mg_rounding_divide_by_pot(int32_t x, int exponent)
 {
     int32_t mask = (int32_t)((1ll << exponent) - 1);
@@ -35,7 +35,10 @@ static inline int32_t mg_rounding_divide_by_pot(int32_t x, int exponent)
 }
 
 /* TFLM MultiplyByQuantizedMultiplier: x * multiplier * 2^shift, with multiplier a Q31 value
- * in [0.5, 1) and shift positive for a left shift. */
+ * in [0.5, 1) and shift positive for a left shift. Defined for shift in [-31, 30], the only
+ * shifts microgen emits: its QuantizedMultiplier bounds them at compile time as TFLM's
+ * QuantizeMultiplier does (below -31 the multiplier is 0; above 30 it saturates), so the left
+ * shift of a uint32 and mg_rounding_divide_by_pot's exponent both stay below 32. */
 static inline int32_t mg_multiply_by_quantized_multiplier(int32_t x, int32_t multiplier, int shift)
 {
     int left_shift = shift > 0 ? shift : 0;

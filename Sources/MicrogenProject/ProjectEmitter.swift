@@ -65,12 +65,17 @@ public enum ProjectEmitter {
         files.append(("Makefile", try renderer.render("project/Makefile.mustache", context)))
         files.append(("README.md", try renderer.render("project/README.md.mustache", context)))
 
+        try requireDistinctNames(files)
+        try write(files, to: directory)
+        return FirmwareProject(directory: directory, board: board, modelName: model.name, files: files.map(\.name), budget: budget)
+    }
+
+    /// Refuses two files of one name, which would silently overwrite each other.
+    static func requireDistinctNames(_ files: [(name: String, contents: String)]) throws {
         var seen = Set<String>()
         for file in files where !seen.insert(file.name).inserted {
             throw MicrogenError(.invalidArgument, "two project files are both called \(file.name) (a model file clashes with a runtime or port file)")
         }
-        try write(files, to: directory)
-        return FirmwareProject(directory: directory, board: board, modelName: model.name, files: files.map(\.name), budget: budget)
     }
 
     // MARK: - Template context

@@ -17,11 +17,13 @@ final class UntrustedModelTextTests: XCTestCase {
 
     /// Names that once ended a C comment (`*`, then backslash + CR as a line splice, then `/`, in
     /// plain and trigraph spelling), pulled in host files, broke the build, or would drive a terminal.
-    static func hostileNames(marker: String) -> [(label: String, bytes: [UInt8])] {
-        let constructor = "__attribute__((constructor)) static void mg_injected(void) { if (system(\"touch \(marker)\")) {} } /*"
-        return [
-            ("backslash-CR splice", Array("*\\\r/\r#include <stdlib.h>\r\(constructor)".utf8)),
-            ("trigraph splice", Array("*??/\r/\r#include <stdlib.h>\r\(constructor)".utf8)),
+    /// The injections define a function per tensor, so that they would compile (and run) however
+    /// many names reach one file.
+    static func hostileNames(marker: String) -> [(label: String, bytes: (Int) -> [UInt8])] {
+        func constructor(_ tensor: Int) -> String {
+            "__attribute__((constructor)) static void mg_injected_t\(tensor)(void) { if (system(\"touch \(marker)\")) {} } /*"
+        }
+        let fixed: [(String, [UInt8])] = [
             ("backslash-LF", Array("name\\\n#include \"/etc/hostname\"\n".utf8)),
             ("lone CR", Array("*/\r#include \"/etc/hostname\"\r".utf8)),
             ("comment opener", Array("in/*put".utf8)),
@@ -29,21 +31,25 @@ final class UntrustedModelTextTests: XCTestCase {
             ("bidi and non-ASCII", Array("name\u{202E}gnp.exe caf\u{E9} \u{4E2D}\u{2066}".utf8)),
             ("NUL and bad UTF-8", [0x61, 0x00, 0x62, 0xFF, 0xFE, 0x2A]),
         ]
+        return [
+            ("backslash-CR splice", { Array("*\\\r/\r#include <stdlib.h>\r\(constructor($0))".utf8) }),
+            ("trigraph splice", { Array("*??/\r/\r#include <stdlib.h>\r\(constructor($0))".utf8) }),
+        ] + fixed.map { label, bytes in (label, { _ in bytes }) }
     }
 
     private func microgen(_ arguments: [String]) throws -> ProcessResult {
         try runProcess(GeneratedCodeTests.microgen, arguments)
     }
 
-    /// `model` with every tensor renamed "t<index>" + `name`, written to `path` (and read back
-    /// when `check`, to be sure the names arrived).
-    private func writeRenamed(_ model: String, to path: String, name: [UInt8], check: Bool = true) throws {
+    /// `model` with every tensor renamed "t<index>" + `name(index)`, written to `path` (and read
+    /// back when `check`, to be sure the names arrived).
+    private func writeRenamed(_ model: String, to path: String, name: (Int) -> [UInt8], check: Bool = true) throws {
         let original = [UInt8](try Data(contentsOf: URL(fileURLWithPath: model)))
-        let renamed = TensorRenamer.rename(original) { Array("t\($0)".utf8) + name }
+        let renamed = TensorRenamer.rename(original) { Array("t\($0)".utf8) + name($0) }
         try Data(renamed).write(to: URL(fileURLWithPath: path))
         guard check else { return }
         let graph = try ModelBuilder.load(path: path)
-        XCTAssertEqual(graph.tensors.map(\.name), graph.tensors.indices.map { String(decoding: Array("t\($0)".utf8) + name, as: UTF8.self) },
+        XCTAssertEqual(graph.tensors.map(\.name), graph.tensors.indices.map { String(decoding: Array("t\($0)".utf8) + name($0), as: UTF8.self) },
                        "every tensor carries the hostile name")
     }
 
@@ -84,7 +90,9 @@ final class UntrustedModelTextTests: XCTestCase {
     }
 
     /// The same injection on a Cortex-M board: the firmware is built with arm-none-eabi-gcc and
-    /// run under QEMU (where a constructor could reach the host through semihosting).
+    /// run under QEMU (where injected code could reach the host through semihosting). This start-up
+    /// code runs no constructors, so what shows an injection here is the compiled objects: they
+    /// must not define the injected functions.
     func testHostileTensorNamesStayInertInFirmwareUnderQEMU() throws {
         let scratch = try TestPaths.temporaryDirectory("hostile-qemu")
         defer { try? FileManager.default.removeItem(atPath: scratch) }
@@ -92,11 +100,18 @@ final class UntrustedModelTextTests: XCTestCase {
         for (i, name) in Self.hostileNames(marker: marker).prefix(2).enumerated() {
             let model = scratch + "/hostile\(i).tflite"
             try writeRenamed(Self.fixture + "/model.tflite", to: model, name: name.bytes)
-            let result = try microgen(["run", model, "--board", "cortex-m3", "--build-dir", scratch + "/m3-\(i)",
+            let build = scratch + "/m3-\(i)"
+            let result = try microgen(["run", model, "--board", "cortex-m3", "--build-dir", build,
                                        "--input", Self.fixture + "/input0.npy", "--expect", Self.fixture + "/output0.npy"])
             XCTAssertEqual(result.status, 0, "\(name.label): \(result.standardError)")
             XCTAssertTrue(result.standardOutput.contains("output 0: match"), "\(name.label): \(result.standardOutput)")
             XCTAssertFalse(FileManager.default.fileExists(atPath: marker), "\(name.label): the tensor name ran as code")
+            let objects = try FileManager.default.contentsOfDirectory(atPath: build + "/build").filter { $0.hasSuffix(".o") }
+            XCTAssertTrue(objects.contains("hostile\(i).o"), "\(objects)")
+            let symbols = try runProcess("arm-none-eabi-nm", objects.map { build + "/build/" + $0 })
+            XCTAssertEqual(symbols.status, 0, symbols.standardError)
+            XCTAssertTrue(symbols.standardOutput.contains("mg_hostile\(i)_run"), "nm lists the model's symbols")
+            XCTAssertFalse(symbols.standardOutput.contains("mg_injected"), "\(name.label): the tensor name was compiled as code")
         }
     }
 
@@ -107,7 +122,7 @@ final class UntrustedModelTextTests: XCTestCase {
         defer { try? FileManager.default.removeItem(atPath: scratch) }
         let name = Array("\u{1B}[2J\u{1B}]0;owned\u{07}\r\u{202E}<b>&\"x\"\u{0}".utf8)
         let model = scratch + "/escapes.tflite"
-        try writeRenamed(Self.fixture + "/model.tflite", to: model, name: name)
+        try writeRenamed(Self.fixture + "/model.tflite", to: model, name: { _ in name })
         for chart in ["memory.svg", "memory.html"] {
             let result = try microgen(["inspect", model, "--memory-chart", scratch + "/" + chart])
             XCTAssertEqual(result.status, 0, result.standardError)
@@ -127,7 +142,7 @@ final class UntrustedModelTextTests: XCTestCase {
         let scratch = try TestPaths.temporaryDirectory("hostile-error")
         defer { try? FileManager.default.removeItem(atPath: scratch) }
         let model = scratch + "/int16.tflite"
-        try writeRenamed(TestPaths.fixtures + "/bad/int16_activations.tflite", to: model, name: Array("\u{1B}[31m\r".utf8), check: false)
+        try writeRenamed(TestPaths.fixtures + "/bad/int16_activations.tflite", to: model, name: { _ in Array("\u{1B}[31m\r".utf8) }, check: false)
         let result = try microgen(["inspect", model])
         XCTAssertEqual(result.status, 1)
         XCTAssertTrue(result.standardError.contains("int16"), result.standardError)

@@ -223,7 +223,12 @@ public enum ProjectEmitter {
             let manifest = directory + "/" + manifestName
             let newNames = Set(files.map(\.name))
             if let previous = try? String(contentsOfFile: manifest, encoding: .utf8) {
-                for name in previous.split(separator: "\n").map(String.init) where !newNames.contains(name) && !name.contains("/") {
+                // Only plain files of this directory: a line "..", ".", or a directory's name (the
+                // manifest is whatever the directory holds) must not remove a whole tree.
+                for name in previous.split(separator: "\n").map(String.init)
+                where !newNames.contains(name) && !name.contains("/") && name != "." && name != ".." {
+                    var isDirectory: ObjCBool = false
+                    guard fm.fileExists(atPath: directory + "/" + name, isDirectory: &isDirectory), !isDirectory.boolValue else { continue }
                     try? fm.removeItem(atPath: directory + "/" + name)
                 }
             }

@@ -6,7 +6,7 @@
 /// Characters that cannot be shown safely are written as `<U+XXXX>` (the Unicode code point), so
 /// the reader still sees that they were there; no escape uses a backslash.
 public enum UntrustedText {
-    /// How many characters of a name a C comment shows before "...".
+    /// How many characters of a name a C comment shows, "..." included.
     public static let commentLimit = 64
 
     // MARK: - C
@@ -15,9 +15,9 @@ public enum UntrustedText {
     /// never a backslash (with a newline or carriage return after it, a line splice) nor a `/*`,
     /// `*/` or `??` (a trigraph start: `??/` is a backslash under -std=c99): a space goes between
     /// such pairs. The result never starts or ends with `*`, `/` or `?`, so it is safe next to the
-    /// comment's own delimiters, and it is at most `limit` characters (plus "...") before spacing.
+    /// comment's own delimiters, and it is at most `limit` characters before that spacing.
     public static func cComment(_ text: String, limit: Int = commentLimit) -> String {
-        let pieces = text.unicodeScalars.map { scalar -> String in
+        let pieces = text.unicodeScalars.lazy.map { scalar -> String in
             (0x20...0x7E).contains(scalar.value) && scalar != "\\" ? String(Character(scalar)) : codePoint(scalar)
         }
         var out = ""
@@ -70,12 +70,9 @@ public enum UntrustedText {
     /// One line for a terminal: control characters (escape sequences, carriage returns, newlines,
     /// NUL), bidirectional overrides and other invisible format characters are written as
     /// `<U+XXXX>`; other Unicode text is kept. With `limit`, at most that many characters
-    /// (the last three "...").
+    /// ("..." included).
     public static func terminal(_ text: String, limit: Int? = nil) -> String {
-        let pieces = text.unicodeScalars.map { isVisible($0) ? String(Character($0)) : codePoint($0) }
-        let whole = pieces.joined()
-        guard let limit, whole.count > limit else { return whole }
-        return bounded(pieces, limit: max(limit - 3, 1))
+        bounded(text.unicodeScalars.lazy.map { isVisible($0) ? String(Character($0)) : codePoint($0) }, limit: limit ?? Int.max)
     }
 
     /// Lines for a terminal (an error message with a compiler's output, say): as `terminal`, but
@@ -120,13 +117,21 @@ public enum UntrustedText {
         return "<U+" + String(repeating: "0", count: max(0, 4 - hex.count)) + hex + ">"
     }
 
-    /// The pieces joined, cut after `limit` characters with "..." (a piece is never cut in half).
-    private static func bounded(_ pieces: [String], limit: Int) -> String {
-        var out = ""
+    /// The pieces joined, or when they are longer than `limit` characters, as many whole pieces
+    /// as fit before "..." (an escape is never cut in half). Stops reading at the limit.
+    private static func bounded(_ pieces: some Sequence<String>, limit: Int) -> String {
+        var kept: [String] = [], count = 0
         for piece in pieces {
-            if out.count + piece.count > limit { return out + "..." }
-            out += piece
+            if count + piece.count > limit {
+                while let last = kept.last, count > max(limit - 3, 0) {
+                    kept.removeLast()
+                    count -= last.count
+                }
+                return kept.joined() + "..."
+            }
+            kept.append(piece)
+            count += piece.count
         }
-        return out
+        return kept.joined()
     }
 }

@@ -182,8 +182,8 @@ final class UntrustedModelTextTests: XCTestCase {
         }
     }
 
-    /// A model name longer than the 32 bytes a firmware reports (issue 11): run and profile on
-    /// the host and under QEMU, with TFLite Micro's output.
+    /// A model name longer than the 32 bytes a firmware reports (issue 11): run, profile and
+    /// build --board work on the host and under QEMU, with TFLite Micro's output.
     func testModelNamesLongerThanTheDeviceReportsRun() throws {
         let scratch = try TestPaths.temporaryDirectory("long-name")
         defer { try? FileManager.default.removeItem(atPath: scratch) }
@@ -198,5 +198,9 @@ final class UntrustedModelTextTests: XCTestCase {
         }
         let profile = try microgen(["profile", model, "--board", "host"])
         XCTAssertEqual(profile.status, 0, profile.standardError)
+        // build --board measures the stack by running the firmware under QEMU, which checks the name too.
+        let build = try microgen(["build", model, "--board", "cortex-m3", "--output", scratch + "/m3"])
+        XCTAssertEqual(build.status, 0, build.standardError)
+        XCTAssertTrue(build.standardOutput.contains("measured high-water mark"), build.standardOutput)
     }
 }

@@ -21,8 +21,8 @@ final class UntrustedTextTests: XCTestCase {
             for delimiter: Character in ["*", "/", "?"] {
                 XCTAssertFalse(safe.first == delimiter || safe.last == delimiter, "\(safe.debugDescription) touches the comment's delimiters")
             }
-            // Bounded: the limit, "...", and at most one space for every character and both ends.
-            XCTAssertLessThanOrEqual(safe.count, 2 * (UntrustedText.commentLimit + 3) + 2, safe)
+            // Bounded: the limit, and at most one space for every character and both ends.
+            XCTAssertLessThanOrEqual(safe.count, 2 * UntrustedText.commentLimit + 2, safe)
         }
     }
 
@@ -31,7 +31,8 @@ final class UntrustedTextTests: XCTestCase {
         XCTAssertEqual(UntrustedText.cComment("a*/b/*c??/d"), "a* /b/ *c? ?/d")
         XCTAssertEqual(UntrustedText.cComment("*\\\r/"), " *<U+005C><U+000D>/ ")
         XCTAssertEqual(UntrustedText.cComment("\u{1B}[0m caf\u{E9}"), "<U+001B>[0m caf<U+00E9>")
-        XCTAssertEqual(UntrustedText.cComment(String(repeating: "a", count: 100)), String(repeating: "a", count: 64) + "...")
+        XCTAssertEqual(UntrustedText.cComment(String(repeating: "a", count: 64)), String(repeating: "a", count: 64))
+        XCTAssertEqual(UntrustedText.cComment(String(repeating: "a", count: 100)), String(repeating: "a", count: 61) + "...")
         // An escape is never cut in half by the limit.
         XCTAssertEqual(UntrustedText.cComment(String(repeating: "a", count: 60) + "\u{1B}"), String(repeating: "a", count: 60) + "...")
     }

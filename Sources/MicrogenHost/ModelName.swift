@@ -34,7 +34,7 @@ public enum ModelName {
     }
 
     /// A C name from a model's file name: as an identifier, cut to `maxLength`, and with "model_"
-    /// in front while it is reserved ("main.tflite" is model "model_main"), so it is always usable.
+    /// in front when it is reserved ("main.tflite" is model "model_main"), so it is always usable.
     public static func derived(fromFileName fileName: String, reserved: [String: String]) -> String {
         var name = String(UntrustedText.cIdentifier(fileName).prefix(maxLength))
         while name.hasSuffix("_") { name.removeLast() }

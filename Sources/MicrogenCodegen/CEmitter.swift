@@ -22,7 +22,7 @@ struct CEmitter {
     init(name: String, aliases: AliasedGraph, tensorOffsets: [Int: Int], arenaSize: Int, inputsPreserved: Bool,
          operators: [CompiledOperator], lowerings: [any KernelLowering]) {
         self.inputsPreserved = inputsPreserved
-        self.name = CWriter.identifier(name)
+        self.name = UntrustedText.cIdentifier(name)
         self.graph = aliases.graph
         self.aliases = aliases
         self.tensorOffsets = tensorOffsets
@@ -73,7 +73,7 @@ struct CEmitter {
         var constants = ""
         for tensor in referenced.sorted() {
             let t = graph.tensors[tensor]
-            constants += "/* tensor \(tensor) \"\(commentSafe(t.name))\": \(t.dataType) \(t.shape.shapeString) */\n"
+            constants += "/* tensor \(tensor) \"\(UntrustedText.cComment(t.name))\": \(t.dataType) \(t.shape.shapeString) */\n"
             constants += CWriter.constArray(name: constantName(tensor), cType: t.dataType.cType, values: literals(of: t))
             weightsBytes += t.byteCount
         }
@@ -107,15 +107,11 @@ struct CEmitter {
         }
     }
 
-    private func commentSafe(_ text: String) -> String {
-        text.replacingOccurrences(of: "*/", with: "* /").replacingOccurrences(of: "\n", with: " ")
-    }
-
     // MARK: - model.h
 
     private func ioDescription(_ tensor: Int) -> String {
         let t = graph.tensors[tensor]
-        var text = "\"\(commentSafe(t.name))\": \(t.dataType) \(t.shape.shapeString)"
+        var text = "\"\(UntrustedText.cComment(t.name))\": \(t.dataType) \(t.shape.shapeString)"
         if let q = t.quantization, t.dataType == .int8 { text += ", scale \(q.scale), zero point \(q.zeroPoint)" }
         return text
     }
@@ -160,7 +156,7 @@ struct CEmitter {
         extern "C" {
         #endif
 
-        #define \(macroPrefix)_NAME "\(name)"
+        #define \(macroPrefix)_NAME "\(UntrustedText.cStringContents(name))"
         /* Changes whenever the generated code changes (FNV-1a of the sources). */
         #define \(macroPrefix)_BUILD_ID 0x\(String(buildID, radix: 16))u
         /* RAM for every activation and scratch buffer, inputs and outputs included.
@@ -223,7 +219,7 @@ struct CEmitter {
         /* Define MG_TRACE and provide mg_trace_op() to see every operator's output (used by tests). */
         #ifdef MG_TRACE
         void mg_trace_op(const char *model, int operator_index, int tensor_index, const void *data, size_t bytes);
-        #define \(macroPrefix)_TRACE(op, tensor, data, bytes) mg_trace_op("\(name)", (op), (tensor), (data), (bytes))
+        #define \(macroPrefix)_TRACE(op, tensor, data, bytes) mg_trace_op("\(UntrustedText.cStringContents(name))", (op), (tensor), (data), (bytes))
         #else
         #define \(macroPrefix)_TRACE(op, tensor, data, bytes) ((void)0)
         #endif

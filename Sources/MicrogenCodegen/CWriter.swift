@@ -56,29 +56,4 @@ public enum CWriter {
         default: return 0
         }
     }
-
-    /// A C identifier made from arbitrary text (model names, tensor names).
-    public static func identifier(_ text: String) -> String {
-        var out = ""
-        for scalar in text.unicodeScalars {
-            if (scalar >= "a" && scalar <= "z") || (scalar >= "A" && scalar <= "Z") || (scalar >= "0" && scalar <= "9") {
-                out.unicodeScalars.append(scalar)
-            } else if !out.hasSuffix("_") {
-                out += "_"
-            }
-        }
-        out = out.trimmingCharacters(in: "_")
-        if out.isEmpty { out = "model" }
-        if let first = out.unicodeScalars.first, first >= "0" && first <= "9" { out = "m_" + out }
-        return out.lowercased()
-    }
-}
-
-extension String {
-    func trimmingCharacters(in character: Character) -> String {
-        var s = Substring(self)
-        while s.first == character { s.removeFirst() }
-        while s.last == character { s.removeLast() }
-        return String(s)
-    }
 }

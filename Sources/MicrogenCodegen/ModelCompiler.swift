@@ -94,7 +94,7 @@ public enum ModelCompiler {
                                arenaSize: plan.arenaSize, inputsPreserved: buffers.preservesInputs(plan, of: graph),
                                operators: operators, lowerings: lowerings)
         let emitted = try emitter.emit(kernelsDirectory: options.kernelsDirectory)
-        return CompiledModel(name: options.name, prefix: emitter.prefix, graph: graph, aliases: aliased, plan: plan,
+        return CompiledModel(name: emitter.name, prefix: emitter.prefix, graph: graph, aliases: aliased, plan: plan,
                              tensorOffsets: tensorOffsets, operators: operators, weightsBytes: emitted.weightsBytes,
                              files: emitted.files, buildID: emitted.buildID, buffers: plannedBuffers, fusedTensors: fusedTensors)
     }

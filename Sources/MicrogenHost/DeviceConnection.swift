@@ -130,7 +130,7 @@ public struct ProgressLine: Sendable {
 
     public func step(_ text: String) {
         guard enabled else { return }
-        FileHandle.standardError.write(Data("… \(text)\n".utf8))
+        FileHandle.standardError.write(Data("… \(UntrustedText.terminal(text))\n".utf8))
     }
 }
 

@@ -14,12 +14,15 @@ public struct HostProgram: Sendable {
     /// Compiler flags for generated code: it must build warning-free at this strictness.
     public static let strictFlags = ["-std=c99", "-O2", "-Wall", "-Wextra", "-Werror"]
 
+    /// The harness's file, beside the model's (so no model may be called "host_main").
+    public static let harnessFileName = "host_main.c"
+
     /// Writes the model's C and a small harness into `directory` and compiles them with `$CC`
     /// (default `cc`). With `traces`, the program also writes every operator's output.
     /// `extraFlags` go after the environment's (e.g. `-DMG_USE_DSP=1`).
     public static func build(_ model: CompiledModel, in directory: String, traces: Bool = false, extraFlags: [String] = []) throws -> HostProgram {
         try ModelBuilder.write(model, to: directory)
-        let harness = directory + "/host_main.c"
+        let harness = directory + "/" + harnessFileName
         do {
             try harnessSource(model).write(toFile: harness, atomically: true, encoding: .utf8)
         } catch {

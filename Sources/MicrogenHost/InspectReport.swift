@@ -6,7 +6,7 @@ import MicrogenCodegen
 public enum InspectReport {
     public static func render(_ model: CompiledModel, source: String) -> String {
         let graph = model.graph
-        var out = "model \(source) → C name \(model.name)\n"
+        var out = "model \(UntrustedText.terminal(source)) → C name \(model.name)\n"
         out += "\(graph.operators.count) operators (after removing \(model.aliases.storageOf.count) RESHAPE/SQUEEZE as aliases), "
         out += "\(grouped(model.macs)) MACs\n\n"
 
@@ -38,7 +38,7 @@ public enum InspectReport {
             let scale = q.map { $0.isPerChannel ? "per-channel (\($0.scales.count), axis \($0.axis))" : "\($0.scale)" } ?? "-"
             let zero = q.map { $0.isPerChannel ? "-" : String($0.zeroPoint) } ?? "-"
             let offset = t.isConstant ? "flash" : (model.tensorOffsets[index].map(String.init) ?? "-")
-            let name = t.name.count > 40 ? String(t.name.prefix(37)) + "..." : t.name
+            let name = UntrustedText.terminal(t.name, limit: 40)
             tensors.add([String(index), name, t.dataType.rawValue, t.shape.shapeString, scale, zero, grouped(t.byteCount), offset])
         }
         out += tensors.render() + "\n"

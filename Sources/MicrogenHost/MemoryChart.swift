@@ -92,8 +92,8 @@ public enum MemoryChart {
         var svg = """
         <svg xmlns="http://www.w3.org/2000/svg" width="\(layout.width)" height="\(layout.height)" font-family="sans-serif" font-size="12">
         <rect width="100%" height="100%" fill="white"/>
-        <text x="10" y="22" font-size="15" font-weight="bold">\(escape(name(source))): arena \(grouped(plan.arenaSize)) bytes, lower bound \(grouped(plan.lowerBound)) bytes (\(plannerText(plan)))</text>
-        <text x="10" y="42" fill="#c92a2a">\(escape(peakText(model)))</text>
+        <text x="10" y="22" font-size="15" font-weight="bold">\(UntrustedText.markup(name(source))): arena \(grouped(plan.arenaSize)) bytes, lower bound \(grouped(plan.lowerBound)) bytes (\(plannerText(plan)))</text>
+        <text x="10" y="42" fill="#c92a2a">\(UntrustedText.markup(peakText(model)))</text>
         <text x="10" y="58" fill="#555">boxes: arena buffers, from the first to the last operator that uses them, at their offsets (grey: scratch); hover for details</text>
 
         """
@@ -118,7 +118,7 @@ public enum MemoryChart {
             svg += "data-first-use=\"\(buffer.firstUse)\" data-last-use=\"\(buffer.lastUse)\" "
             svg += "x=\"\(layout.x(buffer.firstUse))\" y=\"\(number(top))\" width=\"\(layout.x(buffer.lastUse + 1) - layout.x(buffer.firstUse))\" "
             svg += "height=\"\(number(bottom - top))\" fill=\"\(fill)\" stroke=\"#495057\" stroke-width=\"0.75\">"
-            svg += "<title>\(escape(tooltip(buffer, model)))</title></rect>\n"
+            svg += "<title>\(UntrustedText.markup(tooltip(buffer, model)))</title></rect>\n"
         }
         for step in peakSteps {
             let x = layout.x(step) + layout.stepWidth / 2
@@ -134,7 +134,7 @@ public enum MemoryChart {
 
     public static func html(_ model: CompiledModel, source: String) -> String {
         let plan = model.plan
-        var page = "<!DOCTYPE html>\n<html><head><meta charset=\"utf-8\"><title>\(escape(name(source))) memory plan</title>\n"
+        var page = "<!DOCTYPE html>\n<html><head><meta charset=\"utf-8\"><title>\(UntrustedText.markup(name(source))) memory plan</title>\n"
         page += "<style>body{font-family:sans-serif} table{border-collapse:collapse;font-size:13px} td,th{padding:2px 8px;border-bottom:1px solid #ddd} td.n{text-align:right}</style>\n"
         page += "</head><body>\n"
         page += svg(model, source: source)
@@ -151,12 +151,12 @@ public enum MemoryChart {
             ("planner", plan.algorithm.rawValue + (plan.provedOptimal ? ", proved optimal" : ", not proved optimal")),
             ("peak", peakText(model)),
         ]
-        for (key, value) in summary { page += "<tr><th align=\"left\">\(escape(key))</th><td>\(escape(value))</td></tr>\n" }
+        for (key, value) in summary { page += "<tr><th align=\"left\">\(UntrustedText.markup(key))</th><td>\(UntrustedText.markup(value))</td></tr>\n" }
         page += "</table>\n<h3>Buffers</h3>\n<table>\n"
         page += "<tr><th>buffer</th><th>tensors</th><th>bytes</th><th>offset</th><th>end</th><th>first op</th><th>last op</th></tr>\n"
         for buffer in model.buffers {
-            let cells = [escape(buffer.scratchOperator.map { "scratch of op \($0)" } ?? "t\(buffer.id)"),
-                         buffer.tensors.map { escape("t\($0) \(model.graph.tensors[$0].name)") }.joined(separator: "<br>")]
+            let cells = [UntrustedText.markup(buffer.scratchOperator.map { "scratch of op \($0)" } ?? "t\(buffer.id)"),
+                         buffer.tensors.map { UntrustedText.markup("t\($0) \(model.graph.tensors[$0].name)") }.joined(separator: "<br>")]
             page += "<tr><td>\(cells[0])</td><td>\(cells[1])</td><td class=\"n\">\(grouped(buffer.size))</td><td class=\"n\">\(grouped(buffer.offset))</td>"
             page += "<td class=\"n\">\(grouped(buffer.end))</td><td class=\"n\">\(buffer.firstUse)</td><td class=\"n\">\(buffer.lastUse)</td></tr>\n"
         }
@@ -216,7 +216,7 @@ public enum MemoryChart {
         out += "x2=\"\(Layout.left + layout.plotWidth)\" y2=\"\(layout.baseline)\" stroke=\"#343a40\"/>\n"
         for op in model.operators {
             let x = layout.x(op.index) + layout.stepWidth / 2 + 4
-            out += "<text transform=\"translate(\(x),\(layout.baseline + 8)) rotate(-90)\" text-anchor=\"end\" font-size=\"11\">\(op.index) \(escape(op.kind.rawValue))</text>\n"
+            out += "<text transform=\"translate(\(x),\(layout.baseline + 8)) rotate(-90)\" text-anchor=\"end\" font-size=\"11\">\(op.index) \(UntrustedText.markup(op.kind.rawValue))</text>\n"
         }
         out += "<text x=\"\(Layout.left)\" y=\"\(layout.height - 10)\" fill=\"#555\">operator (execution order)</text>\n"
         return out
@@ -243,7 +243,7 @@ public enum MemoryChart {
                 text = String(buffer.label.prefix(room - 1)) + "…"
             }
             let x = layout.x(buffer.firstUse) + boxWidth / 2
-            out += "<text x=\"\(x)\" y=\"\(number((top + bottom) / 2 + 3.5))\" text-anchor=\"middle\" font-size=\"10\" pointer-events=\"none\">\(escape(text))</text>\n"
+            out += "<text x=\"\(x)\" y=\"\(number((top + bottom) / 2 + 3.5))\" text-anchor=\"middle\" font-size=\"10\" pointer-events=\"none\">\(UntrustedText.markup(text))</text>\n"
         }
         return out
     }
@@ -285,7 +285,7 @@ public enum MemoryChart {
             }
             var lineY = max(y + 4, nextFree)
             for text in lines {
-                out += "<text x=\"\(right + 10)\" y=\"\(number(lineY))\">\(escape(text))</text>\n"
+                out += "<text x=\"\(right + 10)\" y=\"\(number(lineY))\">\(UntrustedText.markup(text))</text>\n"
                 lineY += 14
             }
             nextFree = lineY
@@ -295,9 +295,4 @@ public enum MemoryChart {
 
     /// Pixel positions with a fixed format, so the file does not depend on how a Double prints.
     private static func number(_ value: Double) -> String { String(format: "%.2f", value) }
-
-    private static func escape(_ text: String) -> String {
-        text.replacingOccurrences(of: "&", with: "&amp;").replacingOccurrences(of: "<", with: "&lt;")
-            .replacingOccurrences(of: ">", with: "&gt;").replacingOccurrences(of: "\"", with: "&quot;")
-    }
 }

@@ -6,11 +6,6 @@ import MicrogenCodegen
 
 /// From a model file to generated C on disk: the steps `build`, `run` and `inspect` share.
 public enum ModelBuilder {
-    /// The default C name of a model: its file name without extension, as an identifier.
-    public static func defaultName(forModelAt path: String) -> String {
-        CWriter.identifier(URL(fileURLWithPath: path).deletingPathExtension().lastPathComponent)
-    }
-
     public static func load(path: String) throws -> Graph {
         guard FileManager.default.fileExists(atPath: path) else {
             throw MicrogenError(.io, "model file \(path) does not exist")
@@ -22,9 +17,10 @@ public enum ModelBuilder {
         return try TFLiteImporter.load(path: path)
     }
 
+    /// `name` is checked by `ModelName` (without it, the name comes from the file name).
     public static func compile(path: String, name: String? = nil, keepInputs: Bool = false) throws -> CompiledModel {
         let graph = try load(path: path)
-        let options = CompileOptions(name: CWriter.identifier(name ?? defaultName(forModelAt: path)),
+        let options = CompileOptions(name: try ModelName.resolve(explicit: name, modelPath: path),
                                      kernelsDirectory: try Resources.kernelsDirectory(), keepInputs: keepInputs)
         return try ModelCompiler.compile(graph, options: options)
     }

@@ -1,4 +1,7 @@
-/// A plain-text table with aligned columns, for terminal output.
+import MicrogenIR
+
+/// A plain-text table with aligned columns, for terminal output. Cells may hold names from the
+/// model, so every cell is shown as `UntrustedText.terminal` (no escape sequences, one line).
 public struct TextTable {
     public var headers: [String]
     public var rows: [[String]] = []
@@ -13,6 +16,8 @@ public struct TextTable {
     public mutating func add(_ row: [String]) { rows.append(row) }
 
     public func render() -> String {
+        let headers = headers.map { UntrustedText.terminal($0) }
+        let rows = rows.map { $0.map { UntrustedText.terminal($0) } }
         var widths = headers.map(\.count)
         for row in rows { for (i, cell) in row.enumerated() where i < widths.count { widths[i] = max(widths[i], cell.count) } }
         func line(_ cells: [String]) -> String {

@@ -35,6 +35,7 @@ public struct HostFirmware: Sendable {
         sources.append(("mg_port_host.c", try readTemplate(templates + "/ports/host/mg_port_host.c")))
         let main = try TemplateRenderer(directory: templates).render("project/main.c.mustache", mainContext(for: model))
         sources.append(("main.c", main))
+        try ProjectEmitter.requireDistinctNames(sources)
 
         let fm = FileManager.default
         do {

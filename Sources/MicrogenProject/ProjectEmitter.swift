@@ -65,12 +65,17 @@ public enum ProjectEmitter {
         files.append(("Makefile", try renderer.render("project/Makefile.mustache", context)))
         files.append(("README.md", try renderer.render("project/README.md.mustache", context)))
 
+        try requireDistinctNames(files)
+        try write(files, to: directory)
+        return FirmwareProject(directory: directory, board: board, modelName: model.name, files: files.map(\.name), budget: budget)
+    }
+
+    /// Refuses two files of one name, which would silently overwrite each other.
+    static func requireDistinctNames(_ files: [(name: String, contents: String)]) throws {
         var seen = Set<String>()
         for file in files where !seen.insert(file.name).inserted {
             throw MicrogenError(.invalidArgument, "two project files are both called \(file.name) (a model file clashes with a runtime or port file)")
         }
-        try write(files, to: directory)
-        return FirmwareProject(directory: directory, board: board, modelName: model.name, files: files.map(\.name), budget: budget)
     }
 
     // MARK: - Template context
@@ -218,7 +223,12 @@ public enum ProjectEmitter {
             let manifest = directory + "/" + manifestName
             let newNames = Set(files.map(\.name))
             if let previous = try? String(contentsOfFile: manifest, encoding: .utf8) {
-                for name in previous.split(separator: "\n").map(String.init) where !newNames.contains(name) && !name.contains("/") {
+                // Only plain files of this directory: a line "..", ".", or a directory's name (the
+                // manifest is whatever the directory holds) must not remove a whole tree.
+                for name in previous.split(separator: "\n").map(String.init)
+                where !newNames.contains(name) && !name.contains("/") && name != "." && name != ".." {
+                    var isDirectory: ObjCBool = false
+                    guard fm.fileExists(atPath: directory + "/" + name, isDirectory: &isDirectory), !isDirectory.boolValue else { continue }
                     try? fm.removeItem(atPath: directory + "/" + name)
                 }
             }

@@ -25,16 +25,17 @@ struct Microgen: ParsableCommand {
 }
 
 /// Runs a command body, turning microgen's errors into one clear line on stderr and exit status 1.
+/// Messages quote tensor names from the model: they reach the terminal only as `UntrustedText`.
 func reportingErrors(_ body: () throws -> Void) throws {
     do {
         try body()
     } catch let error as MicrogenError {
-        FileHandle.standardError.write(Data("microgen: \(error.description)\n".utf8))
+        FileHandle.standardError.write(Data("microgen: \(UntrustedText.terminalLines(error.description))\n".utf8))
         throw ExitCode.failure
     }
 }
 
 /// Prints a line to stderr (progress and notes), keeping stdout for results.
 func note(_ text: String) {
-    FileHandle.standardError.write(Data((text + "\n").utf8))
+    FileHandle.standardError.write(Data((UntrustedText.terminalLines(text) + "\n").utf8))
 }

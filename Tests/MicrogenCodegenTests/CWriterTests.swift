@@ -9,13 +9,6 @@ final class CWriterTests: XCTestCase {
         XCTAssertEqual(CWriter.floatLiteral(Float.leastNonzeroMagnitude), "0x0.000002p-126f")
     }
 
-    func testIdentifiersAreValidC() {
-        XCTAssertEqual(CWriter.identifier("kws_ref_model"), "kws_ref_model")
-        XCTAssertEqual(CWriter.identifier("vww-96 int8"), "vww_96_int8")
-        XCTAssertEqual(CWriter.identifier("96model"), "m_96model")
-        XCTAssertEqual(CWriter.identifier("..."), "model")
-    }
-
     func testInt32MinNeedsAMacro() {
         XCTAssertEqual(CWriter.integerLiteral(Int32.min, cType: "int32_t"), "INT32_MIN")
         XCTAssertEqual(CWriter.integerLiteral(Int32(-5), cType: "int32_t"), "-5")

@@ -83,12 +83,13 @@ public final class DeviceSession {
 
     /// Reads what the device runs and refuses (with `MicrogenError(.mismatch, …)`) unless it speaks
     /// this protocol version (checked by `RPCClient.info`), runs the model `expectedName` (and build, when given), and its inputs
-    /// have exactly these element types and shapes.
+    /// have exactly these element types and shapes. The device reports only the first 32 bytes of
+    /// a name, so the name is compared cut the same way; the build id tells builds apart.
     @discardableResult
     public func verify(expectedName: String, inputs expected: [(dataType: DataType, shape: [Int])], expectedBuildID: UInt32? = nil) throws -> DeviceDescription {
         let info = try client.info()
         let on = "the device on \(transport.name)"
-        guard info.modelName == expectedName else {
+        guard info.modelName == DeviceInfo.reported(expectedName) else {
             throw MicrogenError(.mismatch, "\(on) runs model '\(info.modelName)' (board \(info.board)) but you asked to run '\(expectedName)'; flash the firmware built for '\(expectedName)'")
         }
         if let expectedBuildID, info.buildID != expectedBuildID {

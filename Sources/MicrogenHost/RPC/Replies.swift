@@ -22,6 +22,13 @@ public struct DeviceInfo: Sendable, Equatable {
     public static let qemuIcountFlag: UInt8 = 0x02
     /// The memory plan leaves the inputs as written, so one upload may be run many times.
     public static let inputsPreservedFlag: UInt8 = 0x04
+    /// The firmware reports at most this many bytes of each name (`MAX_NAME` in mg_rpc.c).
+    public static let maxNameBytes = 32
+
+    /// `name` as a firmware reports it: cut to its first `maxNameBytes` bytes.
+    public static func reported(_ name: String) -> String {
+        String(decoding: name.utf8.prefix(maxNameBytes), as: UTF8.self)
+    }
 
     public init(protocolVersion: UInt8, inputs: UInt8, outputs: UInt8, flags: UInt8, operators: UInt16,
                 arenaSize: UInt32, counterHz: UInt32, instructionsPerTick: UInt32, buildID: UInt32,

@@ -77,6 +77,9 @@ public enum ModelCompiler {
         let inPlace = options.inPlace ? zip(graph.operators, lowerings).map { op, lowering in lowering.inPlaceInput(op, in: graph) } : []
         let buffers = BufferAssignment(aliased, scratch: scratch, inPlaceInputs: inPlace, keepInputs: options.keepInputs)
         let plan = buffers.plan()
+        guard plan.arenaSize <= GraphLimits.bytes else {
+            throw MicrogenError(.unsupported, "\(original.name): the memory plan needs an arena of \(plan.arenaSize) bytes; microgen supports at most \(GraphLimits.bytes) (sizes and offsets are 32-bit on the device)")
+        }
         let plannedBuffers = PlannedBuffer.list(buffers, plan: plan, graph: graph)
 
         var tensorOffsets: [Int: Int] = [:]

@@ -60,7 +60,13 @@ public struct CompiledModel: Sendable {
     /// consumes inside the convolution (`ResidualFusion`).
     public var fusedTensors: Set<Int> = []
 
-    public var macs: Int { operators.reduce(0) { $0 + $1.macs } }
+    /// Saturates rather than overflow: a crafted model can ask for more MACs than an Int holds.
+    public var macs: Int {
+        operators.reduce(0) { total, op in
+            let (sum, overflow) = total.addingReportingOverflow(op.macs)
+            return overflow ? Int.max : sum
+        }
+    }
 }
 
 public enum ModelCompiler {

@@ -114,7 +114,7 @@ public final class DeviceConnection {
 /// another shape usually means a transposed or wrongly exported array.
 func conformInputs(_ arrays: [NpyArray], to graph: Graph, modelName: String, reshape: Bool) throws -> [NpyArray] {
     guard arrays.count == graph.inputs.count else {
-        throw MicrogenError(.invalidArgument, "model \(modelName) has \(graph.inputs.count) input(s) but \(arrays.count) were given")
+        throw MicrogenError(.invalidArgument, "model \(modelName) has \(graph.inputs.count) input(s) but \(arrays.count) were given (one --input .npy per model input, in order)")
     }
     return try zip(arrays, graph.inputs).enumerated().map { index, pair in
         let (array, tensor) = (pair.0, graph.tensors[pair.1])

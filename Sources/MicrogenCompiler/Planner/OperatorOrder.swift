@@ -34,8 +34,9 @@ public func chooseOperatorOrder(_ aliased: AliasedGraph,
 /// How many sets of executed operators the search may visit before giving up.
 let operatorOrderStateLimit = 50_000
 
-/// How many (set, next operator) steps the search may take before giving up: bounds the work
-/// of graphs with many operators ready at once, where each set has many successors.
+/// How much work the search may do before giving up, counted per (set, next operator) step as
+/// 1 plus the number of ready operators (the cost of updating the ready list): bounds graphs with
+/// many operators ready at once, where each set has many successors.
 let operatorOrderStepLimit = 2_000_000
 
 /// Graphs with more operators keep the model's order (the search's recursion is as deep as the
@@ -175,7 +176,8 @@ private struct OrderingSearch {
         }
         var best = Int.max
         for k in ready {
-            steps += 1
+            // Running and undoing a step updates the ready list: its length counts as work too.
+            steps += 1 + ready.count
             let during = model.liveWhileRunning(k, before: live, remainingReaders: remainingReaders)
             if during >= best { continue }
             let saved = live

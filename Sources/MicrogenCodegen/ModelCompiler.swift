@@ -127,8 +127,11 @@ public enum ModelCompiler {
             lowerings.append(lowering)
         }
         if !problems.isEmpty {
+            // The first few, and how many more: a model of thousands of operators gets a short refusal.
             let plural = problems.count == 1 ? "operator" : "operators"
-            throw MicrogenError(.unsupported, "\(problems.count) \(plural) cannot be compiled:\n  " + problems.joined(separator: "\n  "))
+            let shown = problems.prefix(5).joined(separator: "\n  ")
+            let more = problems.count > 5 ? "\n  and \(problems.count - 5) more" : ""
+            throw MicrogenError(.unsupported, "\(problems.count) \(plural) cannot be compiled:\n  " + shown + more)
         }
         return lowerings
     }

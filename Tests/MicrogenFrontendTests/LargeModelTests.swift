@@ -33,4 +33,20 @@ final class LargeModelTests: XCTestCase {
         XCTAssertTrue(compiled.files.contains { $0.contents.contains("MG_CHAIN_NUM_OPERATORS 10000") })
         XCTAssertLessThan(seconds, 120, "import and compile of 10,000 operators took \(seconds) s")
     }
+
+    /// Thousands of operators the kernels refuse: the refusal names the first few and counts the rest.
+    func testRefusalOfThousandsOfOperatorsIsBounded() {
+        // ADD of shapes [2] and [3] cannot broadcast.
+        let tensors = [Tensor(name: "a", dataType: .float32, shape: [2]), Tensor(name: "b", dataType: .float32, shape: [3])]
+            + (0..<3000).map { Tensor(name: "y\($0)", dataType: .float32, shape: [3]) }
+        let operators = (0..<3000).map { Operator(kind: .add, inputs: [0, 1], outputs: [2 + $0], options: .elementwise(activation: .none)) }
+        let graph = Graph(name: "bad", tensors: tensors, operators: operators, inputs: [0, 1], outputs: (0..<3000).map { 2 + $0 })
+        let kernels = TestPaths.repoRoot.appendingPathComponent("templates/runtime/kernels").path
+        XCTAssertThrowsError(try ModelCompiler.compile(graph, options: CompileOptions(name: "bad", kernelsDirectory: kernels))) { error in
+            let message = "\(error)"
+            XCTAssertTrue(message.contains("3000 operators cannot be compiled"), message)
+            XCTAssertTrue(message.contains("and 2995 more"), message)
+            XCTAssertLessThan(message.count, 2000, message)
+        }
+    }
 }

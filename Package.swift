@@ -31,7 +31,7 @@ let package = Package(
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
-        .testTarget(name: "MicrogenFrontendTests", dependencies: ["MicrogenFrontend"]),
+        .testTarget(name: "MicrogenFrontendTests", dependencies: ["MicrogenFrontend", "MicrogenCodegen"]),
         .testTarget(name: "MicrogenCompilerTests", dependencies: ["MicrogenCompiler", "MicrogenFrontend"]),
         .testTarget(name: "MicrogenCodegenTests", dependencies: ["MicrogenCodegen", "MicrogenFrontend"]),
         .testTarget(name: "MicrogenProjectTests", dependencies: ["MicrogenProject", "MicrogenFrontend", "MicrogenHost"]),

@@ -179,7 +179,8 @@ struct CEmitter {
                 let tensor = graph.tensors[t]
                 let dims = tensor.shape.isEmpty ? "1" : tensor.shape.map(String.init).joined(separator: ", ")
                 text += "#define \(macroPrefix)_\(label)\(i)_DTYPE \(dtypeCode(tensor.dataType)) /* 1 int8, 2 float32 */\n"
-                text += "#define \(macroPrefix)_\(label)\(i)_RANK \(max(tensor.shape.count, 1))\n"
+                // A scalar has rank 0 (its DIMS initializer still needs one element).
+                text += "#define \(macroPrefix)_\(label)\(i)_RANK \(tensor.shape.count)\n"
                 text += "#define \(macroPrefix)_\(label)\(i)_DIMS { \(dims) }\n"
                 text += "#define \(macroPrefix)_\(label)\(i)_SCALE \(CWriter.floatLiteral(tensor.quantization?.scale ?? 0))\n"
                 text += "#define \(macroPrefix)_\(label)\(i)_ZERO_POINT \(tensor.quantization?.zeroPoint ?? 0)\n"

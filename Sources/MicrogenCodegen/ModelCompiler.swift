@@ -60,7 +60,13 @@ public struct CompiledModel: Sendable {
     /// consumes inside the convolution (`ResidualFusion`).
     public var fusedTensors: Set<Int> = []
 
-    public var macs: Int { operators.reduce(0) { $0 + $1.macs } }
+    /// Saturates rather than overflow: a crafted model can ask for more MACs than an Int holds.
+    public var macs: Int {
+        operators.reduce(0) { total, op in
+            let (sum, overflow) = total.addingReportingOverflow(op.macs)
+            return overflow ? Int.max : sum
+        }
+    }
 }
 
 public enum ModelCompiler {
@@ -77,6 +83,9 @@ public enum ModelCompiler {
         let inPlace = options.inPlace ? zip(graph.operators, lowerings).map { op, lowering in lowering.inPlaceInput(op, in: graph) } : []
         let buffers = BufferAssignment(aliased, scratch: scratch, inPlaceInputs: inPlace, keepInputs: options.keepInputs)
         let plan = buffers.plan()
+        guard plan.arenaSize <= GraphLimits.bytes else {
+            throw MicrogenError(.unsupported, "\(original.name): the memory plan needs an arena of \(plan.arenaSize) bytes; microgen supports at most \(GraphLimits.bytes) (sizes and offsets are 32-bit on the device)")
+        }
         let plannedBuffers = PlannedBuffer.list(buffers, plan: plan, graph: graph)
 
         var tensorOffsets: [Int: Int] = [:]
@@ -118,8 +127,11 @@ public enum ModelCompiler {
             lowerings.append(lowering)
         }
         if !problems.isEmpty {
+            // The first few, and how many more: a model of thousands of operators gets a short refusal.
             let plural = problems.count == 1 ? "operator" : "operators"
-            throw MicrogenError(.unsupported, "\(problems.count) \(plural) cannot be compiled:\n  " + problems.joined(separator: "\n  "))
+            let shown = problems.prefix(5).joined(separator: "\n  ")
+            let more = problems.count > 5 ? "\n  and \(problems.count - 5) more" : ""
+            throw MicrogenError(.unsupported, "\(problems.count) \(plural) cannot be compiled:\n  " + shown + more)
         }
         return lowerings
     }

@@ -109,13 +109,7 @@ func align(_ value: Int, _ alignment: Int) -> Int {
 
 /// The peak, over operators, of the bytes of all buffers alive at that operator.
 public func liveBytesPeak(_ requests: [BufferRequest]) -> Int {
-    // The total only rises where a buffer starts, so those are the only steps to look at.
-    var peak = 0
-    for start in Set(requests.map(\.firstUse)) {
-        let live = requests.reduce(0) { $0 + ($1.firstUse <= start && start <= $1.lastUse ? $1.size : 0) }
-        peak = max(peak, live)
-    }
-    return peak
+    LiveSteps(requests).sums { requests[$0].size }.max() ?? 0
 }
 
 /// One algorithm on its own (for tests and comparisons): the greedy planners, the improving

@@ -79,14 +79,11 @@ public final class DeviceConnection {
     public func close() { session.close() }
 
     /// Runs one inference (or `runs` back to back) on the inputs and returns the outputs with timings.
-    public func infer(_ inputs: [NpyArray], runs: Int = 1) throws -> (outputs: [NpyArray], timings: RunTimings, status: DeviceStatus) {
+    /// `reshapeInputs`: an input of the model's type and element count but another shape is
+    /// read in the model's shape (otherwise a different shape is refused).
+    public func infer(_ inputs: [NpyArray], runs: Int = 1, reshapeInputs: Bool = false) throws -> (outputs: [NpyArray], timings: RunTimings, status: DeviceStatus) {
         let graph = model.graph
-        guard inputs.count == graph.inputs.count else {
-            throw MicrogenError(.invalidArgument, "model \(model.name) has \(graph.inputs.count) input(s) but \(inputs.count) were given")
-        }
-        for (i, (array, tensorIndex)) in zip(inputs, graph.inputs).enumerated() {
-            try checkInput(array, against: graph.tensors[tensorIndex], index: i)
-        }
+        let inputs = try conformInputs(inputs, to: graph, modelName: model.name, reshape: reshapeInputs)
         let result = try session.infer(inputs: inputs.map(\.data), runs: runs, runTimeout: runTimeout(runs: runs))
         let outputs = zip(result.outputs, graph.outputs).map { bytes, tensorIndex in
             NpyArray(dataType: graph.tensors[tensorIndex].dataType, shape: graph.tensors[tensorIndex].shape, data: bytes)
@@ -111,12 +108,29 @@ public final class DeviceConnection {
     }
 }
 
-func checkInput(_ array: NpyArray, against tensor: Tensor, index: Int) throws {
-    guard array.dataType == tensor.dataType else {
-        throw MicrogenError(.invalidArgument, "input \(index) (\"\(tensor.name)\") is \(tensor.dataType) but the .npy holds \(array.dataType)")
+/// The inputs as the model takes them: one per model input, each of its dtype and shape. With
+/// `reshape`, an array of the right dtype and element count in another shape is given the
+/// model's shape; without it, a different shape is refused, since the same element count in
+/// another shape usually means a transposed or wrongly exported array.
+func conformInputs(_ arrays: [NpyArray], to graph: Graph, modelName: String, reshape: Bool) throws -> [NpyArray] {
+    guard arrays.count == graph.inputs.count else {
+        throw MicrogenError(.invalidArgument, "model \(modelName) has \(graph.inputs.count) input(s) but \(arrays.count) were given (one --input .npy per model input, in order)")
     }
-    guard array.elementCount == tensor.elementCount else {
-        throw MicrogenError(.invalidArgument, "input \(index) (\"\(tensor.name)\") has shape \(tensor.shape.shapeString) but the .npy has shape \(array.shape.shapeString)")
+    return try zip(arrays, graph.inputs).enumerated().map { index, pair in
+        let (array, tensor) = (pair.0, graph.tensors[pair.1])
+        let what = "input \(index) (\"\(tensor.name.prefix(48))\")"
+        guard array.dataType == tensor.dataType else {
+            throw MicrogenError(.invalidArgument, "\(what) is \(tensor.dataType) but the .npy holds \(array.dataType)")
+        }
+        if array.shape == tensor.shape { return array }
+        guard reshape else {
+            let hint = array.elementCount == tensor.elementCount ? " (the same element count: --reshape-inputs reads it in the model's shape)" : ""
+            throw MicrogenError(.invalidArgument, "\(what) has shape \(Npy.shapeText(tensor.shape)) but the .npy has shape \(Npy.shapeText(array.shape))\(hint)")
+        }
+        guard array.elementCount == tensor.elementCount else {
+            throw MicrogenError(.invalidArgument, "\(what) has \(tensor.elementCount) elements (shape \(Npy.shapeText(tensor.shape))) but the .npy has \(array.elementCount) (shape \(Npy.shapeText(array.shape))), so it cannot be reshaped")
+        }
+        return NpyArray(dataType: array.dataType, shape: tensor.shape, data: array.data)
     }
 }
 

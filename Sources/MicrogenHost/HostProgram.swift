@@ -43,20 +43,17 @@ public struct HostProgram: Sendable {
 
     /// Runs one inference. Inputs must match the model's inputs in count, dtype and element count.
     /// With `traceDirectory`, every operator's output lands there as `t<tensor>.bin`.
-    public func run(_ inputs: [NpyArray], traceDirectory: String? = nil) throws -> [NpyArray] {
+    /// `reshapeInputs` as in `DeviceConnection.infer`.
+    public func run(_ inputs: [NpyArray], traceDirectory: String? = nil, reshapeInputs: Bool = false) throws -> [NpyArray] {
         let graph = model.graph
-        guard inputs.count == graph.inputs.count else {
-            throw MicrogenError(.invalidArgument, "model \(model.name) has \(graph.inputs.count) input(s) but \(inputs.count) were given")
-        }
+        let inputs = try conformInputs(inputs, to: graph, modelName: model.name, reshape: reshapeInputs)
         let fm = FileManager.default
         let scratch = fm.temporaryDirectory.appendingPathComponent("microgen-run-\(UUID().uuidString)").path
         try fm.createDirectory(atPath: scratch, withIntermediateDirectories: true)
         defer { try? fm.removeItem(atPath: scratch) }
 
         var arguments: [String] = []
-        for (i, (array, tensorIndex)) in zip(inputs, graph.inputs).enumerated() {
-            let tensor = graph.tensors[tensorIndex]
-            try checkInput(array, against: tensor, index: i)
+        for (i, array) in inputs.enumerated() {
             let path = scratch + "/input\(i).bin"
             _ = fm.createFile(atPath: path, contents: Data(array.data))
             arguments.append(path)
@@ -137,6 +134,8 @@ public struct HostProgram: Sendable {
         int main(int argc, char **argv)
         {
             if (argc < \(inputs + outputs + 1)) { fprintf(stderr, "usage: %s \(String(repeating: "INPUT ", count: inputs))\(String(repeating: "OUTPUT ", count: outputs))[TRACE_DIR]\\n", argv[0]); return 2; }
+            (void)load; /* unused by a model without inputs */
+            (void)save;
         #ifdef MG_TRACE
             if (argc > \(inputs + outputs + 1)) trace_dir = argv[\(inputs + outputs + 1)];
         #endif

@@ -15,6 +15,7 @@ public struct NpyArray: Sendable, Equatable {
         self.data = data
     }
 
+    /// Elements of the shape (`decode` has checked that this product fits and matches the data).
     public var elementCount: Int { shape.reduce(1, *) }
 
     /// Elements widened to Double, for comparisons and printing.
@@ -49,53 +50,67 @@ public enum Npy {
         }
     }
 
+    /// Checks every part of the file before reading its data: the magic and version, the header
+    /// length against the file, the header's dict (exactly the keys descr, fortran_order and
+    /// shape, in NumPy's literal syntax), the dtype, the order, and the data length against the
+    /// shape (computed without overflow). Anything else is refused with a one-line message.
     public static func decode(_ bytes: [UInt8]) throws -> NpyArray {
         guard bytes.count >= 10, Array(bytes[0..<6]) == magic else {
             throw MicrogenError(.invalidArgument, "not a NumPy .npy file (missing the \\x93NUMPY magic)")
         }
-        let major = bytes[6]
+        let major = bytes[6], minor = bytes[7]
         let headerLength: Int
         let headerStart: Int
-        switch major {
-        case 1:
+        switch (major, minor) {
+        case (1, 0):
             headerLength = Int(bytes[8]) | Int(bytes[9]) << 8
             headerStart = 10
-        case 2, 3:
+        case (2, 0), (3, 0):
             guard bytes.count >= 12 else { throw MicrogenError(.invalidArgument, "truncated .npy header") }
             headerLength = Int(bytes[8]) | Int(bytes[9]) << 8 | Int(bytes[10]) << 16 | Int(bytes[11]) << 24
             headerStart = 12
         default:
-            throw MicrogenError(.invalidArgument, ".npy format version \(major) is not supported")
+            throw MicrogenError(.invalidArgument, ".npy format version \(major).\(minor) is not supported (1.0, 2.0 and 3.0 are)")
         }
-        guard headerStart + headerLength <= bytes.count,
+        guard headerLength <= bytes.count - headerStart,
               let header = String(bytes: bytes[headerStart..<(headerStart + headerLength)], encoding: major == 3 ? .utf8 : .isoLatin1) else {
-            throw MicrogenError(.invalidArgument, "truncated .npy header")
+            throw MicrogenError(.invalidArgument, "truncated .npy header: it says \(headerLength) bytes but the file has \(bytes.count - headerStart) after the magic")
         }
-        guard let descr = stringValue(of: "descr", in: header) else {
-            throw MicrogenError(.invalidArgument, ".npy header has no descr: \(header)")
+        let fields = try NpyHeader.parse(header)
+        guard let dataType = descriptors.first(where: { $0.0 == fields.descr })?.1 else {
+            throw MicrogenError(.unsupported, ".npy dtype '\(NpyHeader.shown(fields.descr))' is not supported (use int8, uint8, int16, int32, int64, float32 or float64, little-endian)")
         }
-        guard let dataType = descriptors.first(where: { $0.0 == descr })?.1 else {
-            throw MicrogenError(.unsupported, ".npy dtype '\(descr)' is not supported (use int8, uint8, int16, int32, int64, float32 or float64, little-endian)")
+        let shape = fields.shape
+        // One or no dimension: Fortran and C order store the same bytes.
+        if fields.fortranOrder && shape.filter({ $0 != 1 }).count > 1 {
+            throw MicrogenError(.unsupported, "Fortran-ordered .npy arrays are not supported; save with C order (numpy.ascontiguousarray)")
         }
-        if header.contains("'fortran_order': True") {
-            throw MicrogenError(.unsupported, "Fortran-ordered .npy arrays are not supported; save with C order")
+        var count = 1
+        for dim in shape {
+            let (product, overflow) = count.multipliedReportingOverflow(by: dim)
+            guard !overflow else { throw MicrogenError(.invalidArgument, ".npy shape \(shapeText(shape)) has more elements than can be counted") }
+            count = product
         }
-        guard let shape = shapeValue(in: header) else {
-            throw MicrogenError(.invalidArgument, ".npy header has no readable shape: \(header)")
-        }
-        let count = shape.reduce(1, *)
         let start = headerStart + headerLength
-        let needed = count * dataType.size
-        guard bytes.count - start >= needed else {
-            throw MicrogenError(.invalidArgument, ".npy data is truncated: \(bytes.count - start) bytes for shape \(shape) of \(dataType) (\(needed) needed)")
+        let (needed, overflow) = count.multipliedReportingOverflow(by: dataType.size)
+        let available = bytes.count - start
+        guard !overflow, available >= needed else {
+            throw MicrogenError(.invalidArgument, ".npy data is truncated: \(available) bytes for shape \(shapeText(shape)) of \(dataType) (\(overflow ? "more than can be counted" : "\(needed)") needed)")
+        }
+        guard available == needed else {
+            throw MicrogenError(.invalidArgument, ".npy file has \(available - needed) bytes after the data of shape \(shapeText(shape)) of \(dataType); it is corrupt or not one array")
         }
         return NpyArray(dataType: dataType, shape: shape, data: Array(bytes[start..<(start + needed)]))
     }
 
+    /// A shape as NumPy prints it: (2, 3), (5,) or ().
+    static func shapeText(_ shape: [Int]) -> String {
+        shape.count == 1 ? "(\(shape[0]),)" : "(" + shape.map(String.init).joined(separator: ", ") + ")"
+    }
+
     public static func encode(_ array: NpyArray) -> [UInt8] {
         let descr = descriptors.first { $0.1 == array.dataType }!.0
-        let shapeText = array.shape.count == 1 ? "(\(array.shape[0]),)" : "(" + array.shape.map(String.init).joined(separator: ", ") + ")"
-        var header = "{'descr': '\(descr)', 'fortran_order': False, 'shape': \(shapeText), }"
+        var header = "{'descr': '\(descr)', 'fortran_order': False, 'shape': \(shapeText(array.shape)), }"
         // Pad with spaces so the data starts on a 64-byte boundary, ending in a newline.
         let unpadded = 10 + header.utf8.count + 1
         header += String(repeating: " ", count: (64 - unpadded % 64) % 64) + "\n"
@@ -114,29 +129,5 @@ public enum Npy {
         } catch {
             throw MicrogenError(.io, "cannot write \(path): \(error.localizedDescription)")
         }
-    }
-
-    private static func stringValue(of key: String, in header: String) -> String? {
-        guard let keyRange = header.range(of: "'\(key)'") else { return nil }
-        let rest = header[keyRange.upperBound...]
-        guard let open = rest.firstIndex(of: "'") else { return nil }
-        let afterOpen = rest.index(after: open)
-        guard let close = rest[afterOpen...].firstIndex(of: "'") else { return nil }
-        return String(rest[afterOpen..<close])
-    }
-
-    private static func shapeValue(in header: String) -> [Int]? {
-        guard let keyRange = header.range(of: "'shape'") else { return nil }
-        let rest = header[keyRange.upperBound...]
-        guard let open = rest.firstIndex(of: "("), let close = rest[open...].firstIndex(of: ")") else { return nil }
-        let inner = rest[rest.index(after: open)..<close]
-        var dims: [Int] = []
-        for part in inner.split(separator: ",") {
-            let trimmed = part.trimmingCharacters(in: .whitespaces)
-            if trimmed.isEmpty { continue }
-            guard let dim = Int(trimmed.hasSuffix("L") ? String(trimmed.dropLast()) : trimmed), dim >= 0 else { return nil }
-            dims.append(dim)
-        }
-        return dims
     }
 }

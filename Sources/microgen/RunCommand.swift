@@ -12,7 +12,9 @@ struct RunCommand: ParsableCommand {
         Builds the model for the board, starts it (a native program for --board host, QEMU for an
         emulated board, or a real board on --port), checks over RPC that the device runs this model
         with these input types and shapes, uploads the inputs, runs, and reads the outputs back.
-        Inputs and outputs are NumPy .npy files (int8 or float32, as the model says).
+        Inputs and outputs are NumPy .npy files (int8 or float32, as the model says). Each input
+        must have the model input's dtype and shape; --reshape-inputs accepts another shape with
+        the same element count. A model without inputs runs with no --input.
 
         With --expect (or expected outputs in --cases) the outputs are compared: int8 must match
         exactly, float32 within 1e-4 relative or 1e-5 absolute. The max difference and mismatch
@@ -49,11 +51,13 @@ struct RunCommand: ParsableCommand {
     @Option(help: "Host board only: write every operator's output tensor to this directory as t<tensor-index>.npy.")
     var dumpIntermediates: String?
 
+    @Flag(help: "Read an input .npy whose shape differs from the model input's but has the same element count in the model's shape (otherwise refused).")
+    var reshapeInputs: Bool = false
+
     func validate() throws {
         if cases != nil && (!input.isEmpty || !expect.isEmpty || !output.isEmpty) {
             throw ValidationError("give either --cases or --input/--output/--expect, not both")
         }
-        if cases == nil && input.isEmpty { throw ValidationError("give --input (once per model input) or --cases DIR") }
         if dumpIntermediates != nil && device.board != "host" { throw ValidationError("--dump-intermediates works on --board host only") }
     }
 
@@ -71,7 +75,7 @@ struct RunCommand: ParsableCommand {
                 let (unitName, perTick) = connection.unit
                 for (k, runCase) in runCases.enumerated() {
                     if runCases.count > 1 { progress.step("case \(k + 1) of \(runCases.count)") }
-                    let result = try connection.infer(runCase.inputs)
+                    let result = try connection.infer(runCase.inputs, reshapeInputs: reshapeInputs)
                     let label = runCase.label.isEmpty ? "" : "\(runCase.label) "
                     if cases == nil {
                         for (array, path) in zip(result.outputs, output) { try Npy.write(array, path: path) }
@@ -136,7 +140,7 @@ struct RunCommand: ParsableCommand {
         defer { if device.buildDir == nil { try? fm.removeItem(atPath: directory) } }
         let program = try HostProgram.build(compiled, in: directory, traces: true)
         let traceDirectory = directory + "/trace"
-        let outputs = try program.run(inputs, traceDirectory: traceDirectory)
+        let outputs = try program.run(inputs, traceDirectory: traceDirectory, reshapeInputs: reshapeInputs)
         for (array, path) in zip(outputs, output) { try Npy.write(array, path: path) }
         for (i, path) in expect.enumerated() {
             print("output \(i): \(try OutputComparison(actual: outputs[i], expected: Npy.read(path: path)).summary)")

@@ -18,7 +18,7 @@ final class BadFixtureTests: XCTestCase {
     func testInt16Activations() throws {
         let message = assertImportFails(try fixture("int16_activations.tflite"), name: "int16_activations", kind: .unsupported,
                                         "int16_activations:", "activations must be int8 or float32",
-                                        "'fc_in' (int16 activation)", "'fc_out' (int16 activation)")
+                                        "int16 activation ×2 (tensor 0 'fc_in', tensor 3 'fc_out')")
         XCTAssertFalse(message.contains("fc_weights"), message)
         XCTAssertFalse(message.contains("fc_bias"), message)
     }

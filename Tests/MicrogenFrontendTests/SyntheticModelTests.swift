@@ -246,21 +246,41 @@ final class SyntheticModelTests: XCTestCase {
         model.append(builtin: 19, inputs: [1], type: TestModel.uint8)
         model.outputs = [2]
         assertImportFails(model.bytes(), kind: .unsupported,
-                          "activations must be int8 or float32", "tensor 0 'in0' (int16 activation)",
-                          "tensor 1 'out' (int16 activation)", "tensor 2 't2' (uint8 activation)")
+                          "activations must be int8 or float32", "int16 activation ×2 (tensor 0 'in0', tensor 1 'out')",
+                          "uint8 activation ×1 (tensor 2 't2')")
     }
 
-    func testUnsupportedOperatorsAreReportedBeforeTypes() {
+    /// Issue 11: one refusal names the unsupported operator and the unsupported types together.
+    func testUnsupportedOperatorsAndTypesAreReportedTogether() {
         var model = TestModel.single(builtin: 19, type: TestModel.int16)
         model.append(builtin: 66, inputs: [1])
         model.outputs = [2]
-        assertImportFails(model.bytes(), kind: .unsupported, "unsupported operators: SIN ×1")
+        assertImportFails(model.bytes(), kind: .unsupported, "unsupported operators: SIN ×1",
+                          "; unsupported tensor types (activations must be int8 or float32): int16 activation ×2 (tensor 0 'in0', tensor 1 'out')")
+    }
+
+    /// Many offenders: counts and the first few names, so the message stays one short line.
+    func testRefusalOfManyTensorsAndOperatorsIsBounded() {
+        var model = TestModel.single(builtin: 19, type: TestModel.int16)
+        model.tensors[0].name = String(repeating: "n", count: 5000)
+        var last: Int32 = 1
+        for k in 0..<200 {
+            last = model.append(builtin: 66, inputs: [last], type: TestModel.int16)
+            last = model.append(builtin: 0, custom: nil, inputs: [last, last], type: TestModel.int16)
+            if k < 10 { last = model.append(builtin: 32, custom: "custom\(k)", inputs: [last], type: TestModel.int16) }
+        }
+        model.outputs = [last]
+        let message = assertImportFails(model.bytes(), kind: .unsupported, "SIN ×200", "CUSTOM 'custom0' ×1",
+                                        "CUSTOM 'custom4' ×1 and 5 more", "int16 activation ×412 (tensor 0 'nnn", "and 409 more")
+        XCTAssertFalse(message.contains("\n"), message)
+        XCTAssertLessThan(message.count, 900, message)
+        XCTAssertFalse(message.contains(String(repeating: "n", count: 49)), "a name is cut short: \(message)")
     }
 
     func testUnrepresentableTypesAreNamed() {
         var model = TestModel.single(builtin: 19, type: TestModel.string)
         model.tensors[0].scales = nil
-        assertImportFails(model.bytes(), kind: .unsupported, "tensor 0 'in0' (STRING activation)")
+        assertImportFails(model.bytes(), kind: .unsupported, "STRING activation ×2 (tensor 0 'in0', tensor 1 'out')")
         var unknown = TestModel.single(builtin: 19)
         unknown.tensors[1].type = 99
         assertImportFails(unknown.bytes(), kind: .malformedModel, "tensor 1 'out'", "unknown tensor type code 99")
@@ -292,7 +312,7 @@ final class SyntheticModelTests: XCTestCase {
 
         // The same int32 tensor fed to anything but RESHAPE's shape input is refused.
         model.codes = [.init(builtin: 0)]
-        assertImportFails(model.bytes(), kind: .unsupported, "tensor 1 'shape' (int32 activation)")
+        assertImportFails(model.bytes(), kind: .unsupported, "int32 activation ×1 (tensor 1 'shape')")
     }
 
     func testSparseTensorsAreRefused() {

@@ -13,7 +13,7 @@ public struct ActivationLowering: KernelLowering {
     public var kinds: [OpKind] { [.logistic, .tanh, .relu, .relu6, .leakyRelu, .hardSwish] }
 
     public func check(_ op: Operator, in graph: Graph) throws {
-        _ = try ActivationPlan(op, graph: graph, operatorIndex: graph.operators.firstIndex(of: op))
+        _ = try ActivationPlan(op, graph: graph, operatorIndex: graph.index(of: op))
     }
 
     /// One multiply (or fixed-point curve evaluation) per element; RELU6 and float RELU only clamp.

@@ -13,7 +13,7 @@ public struct ConcatenationLowering: KernelLowering {
     public var kinds: [OpKind] { [.concatenation] }
 
     public func check(_ op: Operator, in graph: Graph) throws {
-        _ = try ConcatenationPlan(op, graph: graph, operatorIndex: graph.operators.firstIndex(of: op))
+        _ = try ConcatenationPlan(op, graph: graph, operatorIndex: graph.index(of: op))
     }
 
     public func lower(_ op: Operator, context: EmitContext) throws -> LoweredOperator {

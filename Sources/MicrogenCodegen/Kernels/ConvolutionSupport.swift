@@ -29,7 +29,7 @@ enum ConvolutionSupport {
 
     /// Output tensors are unique to their producer, so this finds the operator's own index.
     static func index(of op: Operator, in graph: Graph) -> Int? {
-        graph.operators.firstIndex(of: op)
+        graph.index(of: op)
     }
 
     static func operands(_ op: Operator, in graph: Graph, index: Int?) throws -> ConvolutionOperands {
@@ -331,7 +331,13 @@ extension ConvolutionSupport {
     /// planner usually merges them; where it does not (an alias in the way, in-place execution
     /// switched off) the estimate is high and a scratch buffer may raise the arena a little.)
     static func freeArenaBytes(at op: Operator, in graph: Graph) -> Int {
-        guard let index = graph.operators.firstIndex(of: op) else { return 0 }
+        guard let index = graph.index(of: op) else { return 0 }
+        let live = graph.memoized("ConvolutionSupport.liveBytes") { liveBytes(in: graph) }
+        return (live.max() ?? 0) - live[index]
+    }
+
+    /// The estimate's bytes live at every operator, computed once per graph.
+    private static func liveBytes(in graph: Graph) -> [Int] {
         let count = graph.operators.count
         var first: [Int: Int] = [:], last: [Int: Int] = [:]
         for t in graph.inputs { first[t] = 0 }
@@ -340,9 +346,17 @@ extension ConvolutionSupport {
             for t in o.outputs where first[t] == nil { first[t] = i }
             for t in o.inputs + o.outputs where t >= 0 { last[t] = max(last[t] ?? i, i) }
         }
-        var live = [Int](repeating: 0, count: count)
+        // Each tensor adds its bytes from its first to its last use: a difference array, summed.
+        var change = [Int](repeating: 0, count: count + 1)
         for (t, start) in first where !graph.tensors[t].isConstant {
-            for i in start...max(start, last[t] ?? start) { live[i] += graph.tensors[t].byteCount }
+            change[start] += graph.tensors[t].byteCount
+            change[max(start, last[t] ?? start) + 1] -= graph.tensors[t].byteCount
+        }
+        var live = [Int](repeating: 0, count: count)
+        var running = 0
+        for i in 0..<count {
+            running += change[i]
+            live[i] = running
         }
         // An operator that runs in place over an input dying there adds no bytes of its own.
         let pinned = Set(graph.inputs + graph.outputs)
@@ -353,7 +367,7 @@ extension ConvolutionSupport {
             guard input >= 0, last[input] == i, !pinned.contains(input) else { continue }
             live[i] -= min(graph.tensors[input].byteCount, graph.tensors[output].byteCount)
         }
-        return (live.max() ?? 0) - live[index]
+        return live
     }
 
     /// Packed int8 weights (groups of 4 bytes w0 w1 w2 w3) re-encoded for the "times 256" form:

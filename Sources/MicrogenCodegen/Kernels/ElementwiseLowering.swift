@@ -12,7 +12,7 @@ public struct ElementwiseLowering: KernelLowering {
     public var kinds: [OpKind] { [.add, .sub, .mul] }
 
     public func check(_ op: Operator, in graph: Graph) throws {
-        _ = try ElementwisePlan(op, graph: graph, operatorIndex: graph.operators.firstIndex(of: op))
+        _ = try ElementwisePlan(op, graph: graph, operatorIndex: graph.index(of: op))
     }
 
     /// One multiply per output element for MUL; additions are not multiply-accumulates.
@@ -32,8 +32,8 @@ public struct ElementwiseLowering: KernelLowering {
             let t = op.inputs[position]
             return !graph.tensors[t].isConstant && !graph.inputs.contains(t) && graph.tensors[t].elementCount == output.elementCount
         }
-        guard let here = graph.operators.firstIndex(of: op) else { return candidates.first }
-        let readLater = { (t: Int) in graph.operators[(here + 1)...].contains { $0.inputs.contains(t) } }
+        guard let here = graph.index(of: op) else { return candidates.first }
+        let readLater = { (t: Int) in (graph.lastReader(of: t) ?? here) > here }
         return candidates.first { !readLater(op.inputs[$0]) } ?? candidates.first
     }
 

@@ -54,7 +54,7 @@ private struct MeanSetup {
     var outputZeroPoint = 0
 
     init(_ op: Operator, in graph: Graph) throws {
-        let label = "MEAN (operator \(graph.operators.firstIndex(of: op).map(String.init) ?? "?"))"
+        let label = "MEAN (operator \(graph.index(of: op).map(String.init) ?? "?"))"
         guard op.inputs.count == 2, op.outputs.count == 1, op.inputs.allSatisfy({ $0 >= 0 }), op.outputs[0] >= 0 else {
             throw MicrogenError(.malformedModel, "\(label): expected an input, an axes tensor and one output")
         }

@@ -11,7 +11,7 @@ public struct PadLowering: KernelLowering {
     public var kinds: [OpKind] { [.pad] }
 
     public func check(_ op: Operator, in graph: Graph) throws {
-        _ = try PadPlan(op, graph: graph, operatorIndex: graph.operators.firstIndex(of: op))
+        _ = try PadPlan(op, graph: graph, operatorIndex: graph.index(of: op))
     }
 
     public func lower(_ op: Operator, context: EmitContext) throws -> LoweredOperator {

@@ -64,7 +64,7 @@ private struct PoolGeometry {
     var horizontal: SpatialPadding
 
     init(_ op: Operator, in graph: Graph) throws {
-        let label = "\(op.kind.rawValue) (operator \(graph.operators.firstIndex(of: op).map(String.init) ?? "?"))"
+        let label = "\(op.kind.rawValue) (operator \(graph.index(of: op).map(String.init) ?? "?"))"
         guard case .pool2D(let options) = op.options else {
             throw MicrogenError(.malformedModel, "\(label): missing pooling options")
         }

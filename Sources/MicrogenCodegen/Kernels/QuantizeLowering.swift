@@ -13,7 +13,7 @@ public struct QuantizeLowering: KernelLowering {
     public var kinds: [OpKind] { [.quantize, .dequantize] }
 
     public func check(_ op: Operator, in graph: Graph) throws {
-        _ = try QuantizePlan(op, graph: graph, operatorIndex: graph.operators.firstIndex(of: op))
+        _ = try QuantizePlan(op, graph: graph, operatorIndex: graph.index(of: op))
     }
 
     public func macs(_ op: Operator, in graph: Graph) -> Int {

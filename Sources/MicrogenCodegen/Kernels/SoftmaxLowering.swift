@@ -64,7 +64,7 @@ private struct SoftmaxSetup {
     var quantized: Quantized?
 
     init(_ op: Operator, in graph: Graph) throws {
-        let label = "SOFTMAX (operator \(graph.operators.firstIndex(of: op).map(String.init) ?? "?"))"
+        let label = "SOFTMAX (operator \(graph.index(of: op).map(String.init) ?? "?"))"
         guard op.inputs.count >= 1, op.outputs.count == 1, op.inputs[0] >= 0, op.outputs[0] >= 0 else {
             throw MicrogenError(.malformedModel, "\(label): expected one input and one output")
         }

@@ -14,7 +14,7 @@ public struct StridedSliceLowering: KernelLowering {
     public var kinds: [OpKind] { [.stridedSlice] }
 
     public func check(_ op: Operator, in graph: Graph) throws {
-        _ = try StridedSlicePlan(op, graph: graph, operatorIndex: graph.operators.firstIndex(of: op))
+        _ = try StridedSlicePlan(op, graph: graph, operatorIndex: graph.index(of: op))
     }
 
     public func lower(_ op: Operator, context: EmitContext) throws -> LoweredOperator {

@@ -10,7 +10,7 @@ public struct TransposeLowering: KernelLowering {
     public var kinds: [OpKind] { [.transpose] }
 
     public func check(_ op: Operator, in graph: Graph) throws {
-        _ = try TransposePlan(op, graph: graph, operatorIndex: graph.operators.firstIndex(of: op))
+        _ = try TransposePlan(op, graph: graph, operatorIndex: graph.index(of: op))
     }
 
     public func lower(_ op: Operator, context: EmitContext) throws -> LoweredOperator {

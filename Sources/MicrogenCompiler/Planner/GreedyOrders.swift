@@ -16,14 +16,12 @@ func greedyOrders(_ problem: PlacementProblem) -> [(PlannerAlgorithm, [Int])] {
 
     // Live bytes at each step where a buffer starts (the only steps where the total rises); a
     // buffer's key is the busiest such step within its lifetime.
-    let starts = Set(r.map(\.firstUse)).sorted()
-    let breadth = starts.map { step in r.reduce(0) { $0 + ($1.firstUse <= step && step <= $1.lastUse ? $1.size : 0) } }
-    let busiest: [(bytes: Int, step: Int)] = r.map { request in
-        var best = (bytes: -1, step: 0)
-        for (i, step) in starts.enumerated() where request.firstUse <= step && step <= request.lastUse && breadth[i] > best.bytes {
-            best = (breadth[i], step)
-        }
-        return best
+    let steps = LiveSteps(r)
+    let breadth = steps.sums { r[$0].size }
+    let busiestStep = RangeMaximum(breadth)
+    let busiest: [(bytes: Int, step: Int)] = steps.spans.map { span in
+        let s = busiestStep.position(span.first, span.last)
+        return (breadth[s], steps.starts[s])
     }
     let byBreadth = indices.sorted {
         (-busiest[$0].bytes, busiest[$0].step, -r[$0].size, $0) < (-busiest[$1].bytes, busiest[$1].step, -r[$1].size, $1)

@@ -6,7 +6,9 @@ import MicrogenIR
 /// orders and the bytes alive at once depend on the order. The search is exact: the bytes alive
 /// after some operators have run depend only on which operators have run, so the best peak of
 /// what remains is computed once per such set (dynamic programming over the sets the graph can
-/// reach, bounded by `operatorOrderStateLimit`; past it the order is left as it is).
+/// reach, bounded by `operatorOrderStateLimit` and `operatorOrderStepLimit`; past either the
+/// order is left as it is). Graphs of more than `operatorOrderOperatorLimit` operators keep their
+/// order without a search: the search recurses once per operator, and the model's order is valid.
 ///
 /// Deterministic, and conservative: among the best orders it returns the one that follows the
 /// model's own order longest (at every step the lowest-numbered operator that keeps the overall
@@ -31,6 +33,15 @@ public func chooseOperatorOrder(_ aliased: AliasedGraph,
 
 /// How many sets of executed operators the search may visit before giving up.
 let operatorOrderStateLimit = 50_000
+
+/// How much work the search may do before giving up, counted per (set, next operator) step as
+/// 1 plus the number of ready operators (the cost of updating the ready list): bounds graphs with
+/// many operators ready at once, where each set has many successors.
+let operatorOrderStepLimit = 2_000_000
+
+/// Graphs with more operators keep the model's order (the search's recursion is as deep as the
+/// operator count).
+let operatorOrderOperatorLimit = 2_000
 
 /// The graph reduced to what the order search needs: buffers (storage roots) with sizes and
 /// lifetimes by producer and readers, and each operator's dependencies.
@@ -102,6 +113,7 @@ private struct OrderingModel {
 
     /// The best order, or nil when the graph has too many reachable states (or is not a DAG).
     func bestOrder() -> [Int]? {
+        guard operatorCount <= operatorOrderOperatorLimit else { return nil }
         var search = OrderingSearch(self)
         guard search.bestPeak() != nil else { return nil }
         return search.reconstruct()
@@ -126,6 +138,10 @@ private struct OrderingSearch {
     var remainingReaders: [Int]
     var waitingFor: [Int]
     var successors: [[Int]]
+    /// The operators not run yet whose predecessors have all run, ascending: the only
+    /// candidates for the next step, kept up to date so no step scans every operator.
+    var ready: [Int]
+    var steps = 0
     var live: Int
     /// Best peak of the rest of the schedule from each visited set.
     var memo: [OperatorSet: Int] = [:]
@@ -138,6 +154,8 @@ private struct OrderingSearch {
         waitingFor = model.predecessors.map(\.count)
         successors = Array(repeating: [], count: model.operatorCount)
         for (k, preds) in model.predecessors.enumerated() { for p in preds { successors[p].append(k) } }
+        let initiallyWaiting = waitingFor
+        ready = initiallyWaiting.indices.filter { initiallyWaiting[$0] == 0 }
         live = 0
         for b in model.sizes.indices where model.preexisting[b] && (model.readerCount[b] > 0 || model.keptAlive[b]) {
             live += model.sizes[b]
@@ -152,12 +170,14 @@ private struct OrderingSearch {
     private mutating func solve(executed: Int) -> Int {
         if executed == model.operatorCount { return 0 }
         if let known = memo[done] { return known }
-        if failed || memo.count >= operatorOrderStateLimit {
+        if failed || memo.count >= operatorOrderStateLimit || steps >= operatorOrderStepLimit {
             failed = true
             return Int.max
         }
         var best = Int.max
-        for k in 0..<model.operatorCount where !done.contains(k) && waitingFor[k] == 0 {
+        for k in ready {
+            // Running and undoing a step updates the ready list: its length counts as work too.
+            steps += 1 + ready.count
             let during = model.liveWhileRunning(k, before: live, remainingReaders: remainingReaders)
             if during >= best { continue }
             let saved = live
@@ -174,7 +194,11 @@ private struct OrderingSearch {
 
     private mutating func run(_ k: Int) {
         done.insert(k)
-        for s in successors[k] { waitingFor[s] -= 1 }
+        ready.remove(at: ready.firstIndex(of: k)!)
+        for s in successors[k] {
+            waitingFor[s] -= 1
+            if waitingFor[s] == 0 { ready.insert(s, at: ready.firstIndex { $0 > s } ?? ready.count) }
+        }
         for b in model.writes[k] where model.readerCount[b] > 0 || model.keptAlive[b] { live += model.sizes[b] }
         for b in model.reads[k] {
             remainingReaders[b] -= 1
@@ -184,7 +208,11 @@ private struct OrderingSearch {
 
     private mutating func undo(_ k: Int) {
         done.remove(k)
-        for s in successors[k] { waitingFor[s] += 1 }
+        for s in successors[k] {
+            if waitingFor[s] == 0 { ready.remove(at: ready.firstIndex(of: s)!) }
+            waitingFor[s] += 1
+        }
+        ready.insert(k, at: ready.firstIndex { $0 > k } ?? ready.count)
         for b in model.reads[k] { remainingReaders[b] += 1 }
     }
 
@@ -197,7 +225,7 @@ private struct OrderingSearch {
         var peakSoFar = 0
         for executed in 0..<model.operatorCount {
             var chosen: Int?
-            for k in 0..<model.operatorCount where !done.contains(k) && waitingFor[k] == 0 {
+            for k in ready {
                 let during = model.liveWhileRunning(k, before: live, remainingReaders: remainingReaders)
                 let saved = live
                 run(k)

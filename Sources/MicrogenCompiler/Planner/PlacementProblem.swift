@@ -39,19 +39,12 @@ struct PlacementProblem {
         conflictStart = starts
         conflictList = self.conflicts.flatMap { $0 }
 
-        var peak = 0, alignedPeak = 0
-        for start in Set(sorted.map(\.firstUse)) {
-            var live = 0, padded = 0, largestPadding = 0
-            for r in sorted where r.firstUse <= start && start <= r.lastUse {
-                live += r.size
-                padded += align(r.size, alignment)
-                largestPadding = max(largestPadding, align(r.size, alignment) - r.size)
-            }
-            peak = max(peak, live)
-            alignedPeak = max(alignedPeak, align(padded - largestPadding, alignment))
-        }
-        lowerBound = peak
-        alignedLowerBound = alignedPeak
+        let steps = LiveSteps(sorted)
+        let live = steps.sums { sorted[$0].size }
+        let padded = steps.sums { align(sorted[$0].size, alignment) }
+        let largestPadding = steps.maxima { align(sorted[$0].size, alignment) - sorted[$0].size }
+        lowerBound = live.max() ?? 0
+        alignedLowerBound = steps.starts.indices.map { align(padded[$0] - largestPadding[$0], alignment) }.max() ?? 0
     }
 
     /// The lowest aligned offset at which buffer `b` overlaps no placed buffer alive with it.

@@ -3,9 +3,10 @@ import MicrogenIR
 /// Checks a decoded model for meaning and builds the IR graph of subgraph 0.
 ///
 /// The checks run in a fixed order so that each failure gets the most useful message: structure
-/// (indices) first, then operator support (all unsupported operators at once), then tensors
-/// (shapes, buffers, constant sizes), then tensor types (all offenders at once), then int8
-/// activation quantization, then options and data flow. Tensor indices are kept as in the file, so reports match other TFLite tools.
+/// (indices) first, then the counts of operators, inputs and outputs (`GraphLimits`), then
+/// tensors (shapes, buffers, constant sizes), then support: every unsupported operator and
+/// tensor type in one message, then rank and byte limits and constant inputs or outputs, then
+/// int8 activation quantization, then options and data flow. Tensor indices are kept as in the file, so reports match other TFLite tools.
 struct TFLiteGraphBuilder {
     let raw: TFLiteRawModel
     let fileName: String
@@ -22,18 +23,22 @@ struct TFLiteGraphBuilder {
         let inputs = try checkGraphIndices(subgraph.inputs, role: "input")
         let outputs = try checkGraphIndices(subgraph.outputs, role: "output")
         try checkNoSubgraphCalls(codes)
-        let kinds = try supportedKinds(codes)
+        try checkCounts(operators: subgraph.operators.count, inputs: inputs, outputs: outputs)
+        let possibleKinds = operatorKinds(codes)
 
         var tensors: [Tensor] = []
         var unrepresentable: [Int: (typeCode: Int8, isConstant: Bool)] = [:]
         for index in subgraph.tensors.indices {
             let built = try buildTensor(index)
             if built.tensor == nil { unrepresentable[index] = (built.typeCode, built.isConstant) }
-            // The placeholder never reaches a graph: checkTensorTypes refuses unrepresentable tensors.
+            // The placeholder never reaches a graph: checkSupport refuses unrepresentable tensors.
             tensors.append(built.tensor ?? Tensor(name: subgraph.tensors[index].name, dataType: .int8, shape: []))
         }
-        try checkTensorTypes(tensors, unrepresentable: unrepresentable, kinds: kinds, graphInputs: inputs, graphOutputs: outputs)
-        try checkActivationQuantization(tensors, used: usedTensors(graphInputs: inputs, graphOutputs: outputs))
+        let kinds = try checkSupport(codes, kinds: possibleKinds, tensors: tensors, unrepresentable: unrepresentable,
+                                     graphInputs: inputs, graphOutputs: outputs)
+        let used = usedTensors(graphInputs: inputs, graphOutputs: outputs)
+        try checkTensorLimits(tensors, used: used, inputs: inputs, outputs: outputs)
+        try checkActivationQuantization(tensors, used: used)
         try checkQuantizationValues(tensors)
 
         var operators: [Operator] = []
@@ -59,7 +64,12 @@ struct TFLiteGraphBuilder {
 
     func label(tensor index: Int) -> String {
         let name = subgraph.tensors[index].name
-        return name.isEmpty ? "tensor \(index)" : "tensor \(index) '\(name)'"
+        return name.isEmpty ? "tensor \(index)" : "tensor \(index) '\(Self.boundedName(name))'"
+    }
+
+    /// A name from the model cut to 48 characters: one name cannot make a message long.
+    static func boundedName(_ name: String) -> String {
+        name.count <= 48 ? name : name.prefix(45) + "..."
     }
 
     // MARK: structure

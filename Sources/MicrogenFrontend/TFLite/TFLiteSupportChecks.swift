@@ -16,26 +16,45 @@ extension TFLiteGraphBuilder {
         throw unsupported("the model has \(raw.subgraphCount) subgraphs and \(names.joined(separator: ", ")) run\(names.count == 1 ? "s" : "") another subgraph; microgen compiles only subgraph 0 and supports no control flow")
     }
 
-    /// The `OpKind` of every operator, or one error listing every unsupported operator with its count.
-    func supportedKinds(_ codes: [TFLiteRawOperatorCode]) throws -> [OpKind] {
-        var kinds: [OpKind] = []
+    /// The `OpKind` of every operator, nil where microgen has no such operator.
+    func operatorKinds(_ codes: [TFLiteRawOperatorCode]) -> [OpKind?] {
+        codes.map { code in
+            code.builtinCode == BuiltinOperatorNames.custom ? nil : OpKind(rawValue: Self.displayName(code))
+        }
+    }
+
+    /// One refusal for everything microgen cannot compute: every unsupported operator and every
+    /// unsupported tensor type at once, so fixing one does not uncover the other. Each list is
+    /// counted and shows only its first few names, so the message stays short however large
+    /// the model.
+    func checkSupport(_ codes: [TFLiteRawOperatorCode], kinds: [OpKind?], tensors: [Tensor],
+                      unrepresentable: [Int: (typeCode: Int8, isConstant: Bool)],
+                      graphInputs: [Int], graphOutputs: [Int]) throws -> [OpKind] {
+        var problems: [String] = []
+        if let operators = unsupportedOperators(codes, kinds: kinds) { problems.append(operators) }
+        if let types = unsupportedTypes(tensors, unrepresentable: unrepresentable, kinds: kinds,
+                                        graphInputs: graphInputs, graphOutputs: graphOutputs) {
+            problems.append(types)
+        }
+        guard problems.isEmpty else { throw unsupported(problems.joined(separator: "; ")) }
+        return kinds.compactMap { $0 }
+    }
+
+    /// "unsupported operators: SIN ×2, GATHER ×1 (microgen supports: ...)", or nil.
+    private func unsupportedOperators(_ codes: [TFLiteRawOperatorCode], kinds: [OpKind?]) -> String? {
         var missing: [(name: String, count: Int)] = []
-        for code in codes {
-            let name = Self.displayName(code)
-            if code.builtinCode != BuiltinOperatorNames.custom, let kind = OpKind(rawValue: name) {
-                kinds.append(kind)
-            } else if let i = missing.firstIndex(where: { $0.name == name }) {
+        for (code, kind) in zip(codes, kinds) where kind == nil {
+            let name = Self.boundedName(Self.displayName(code))
+            if let i = missing.firstIndex(where: { $0.name == name }) {
                 missing[i].count += 1
             } else {
                 missing.append((name, 1))
             }
         }
-        guard missing.isEmpty else {
-            let list = missing.map { "\($0.name) ×\($0.count)" }.joined(separator: ", ")
-            let supported = OpKind.allCases.map(\.rawValue).joined(separator: ", ")
-            throw unsupported("unsupported operators: \(list) (microgen supports: \(supported))")
-        }
-        return kinds
+        guard !missing.isEmpty else { return nil }
+        let list = Self.firstFew(missing.map { "\($0.name) ×\($0.count)" }, shown: 6)
+        let supported = OpKind.allCases.map(\.rawValue).joined(separator: ", ")
+        return "unsupported operators: \(list) (microgen supports: \(supported))"
     }
 
     /// Activations must be int8 or float32; constants may be of any type the IR represents
@@ -50,8 +69,10 @@ extension TFLiteGraphBuilder {
         return used
     }
 
-    func checkTensorTypes(_ tensors: [Tensor], unrepresentable: [Int: (typeCode: Int8, isConstant: Bool)],
-                          kinds: [OpKind], graphInputs: [Int], graphOutputs: [Int]) throws {
+    /// "unsupported tensor types (activations must be int8 or float32): int16 ×12 (tensor 0
+    /// 'a', ... and 9 more)", grouped by type, or nil.
+    private func unsupportedTypes(_ tensors: [Tensor], unrepresentable: [Int: (typeCode: Int8, isConstant: Bool)],
+                                  kinds: [OpKind?], graphInputs: [Int], graphOutputs: [Int]) -> String? {
         let used = usedTensors(graphInputs: graphInputs, graphOutputs: graphOutputs)
         var onlyReshapeShape: [Int: Bool] = [:]
         for (index, op) in subgraph.operators.enumerated() {
@@ -65,21 +86,30 @@ extension TFLiteGraphBuilder {
         }
         for t in graphOutputs { onlyReshapeShape[t] = false }
 
-        var offenders: [String] = []
+        var offenders: [(type: String, tensor: String)] = []
         for index in used.sorted() {
             if let raw = unrepresentable[index] {
                 let role = raw.isConstant ? "constant" : "activation"
-                offenders.append("\(label(tensor: index)) (\(TFLiteTensorType.name(of: raw.typeCode)) \(role))")
+                offenders.append(("\(TFLiteTensorType.name(of: raw.typeCode)) \(role)", label(tensor: index)))
                 continue
             }
             let tensor = tensors[index]
             if tensor.isConstant || tensor.dataType == .int8 || tensor.dataType == .float32 { continue }
             if tensor.dataType == .int32, onlyReshapeShape[index] == true { continue }
-            offenders.append("\(label(tensor: index)) (\(tensor.dataType) activation)")
+            offenders.append(("\(tensor.dataType) activation", label(tensor: index)))
         }
-        guard offenders.isEmpty else {
-            throw unsupported("unsupported tensor types (activations must be int8 or float32): \(offenders.joined(separator: ", "))")
+        guard !offenders.isEmpty else { return nil }
+        var groups: [(type: String, tensors: [String])] = []
+        for offender in offenders {
+            if let i = groups.firstIndex(where: { $0.type == offender.type }) {
+                groups[i].tensors.append(offender.tensor)
+            } else {
+                groups.append((offender.type, [offender.tensor]))
+            }
         }
+        let list = groups.prefix(4).map { "\($0.type) ×\($0.tensors.count) (\(Self.firstFew($0.tensors)))" }
+        let more = groups.count > 4 ? " and \(groups.count - 4) more types" : ""
+        return "unsupported tensor types (activations must be int8 or float32): \(list.joined(separator: ", "))\(more)"
     }
 
     /// int8 activations need one scale (finite, positive) and a zero point in int8's range:

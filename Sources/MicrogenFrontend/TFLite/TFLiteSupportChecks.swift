@@ -133,7 +133,7 @@ extension TFLiteGraphBuilder {
             }
         }
         guard problems.isEmpty else {
-            throw malformed("bad int8 activation quantization: \(problems.joined(separator: "; "))")
+            throw malformed("bad int8 activation quantization: \(Self.firstFew(problems))")
         }
     }
 

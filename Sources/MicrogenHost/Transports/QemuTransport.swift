@@ -11,7 +11,7 @@ import Darwin
 
 /// A firmware running in QEMU, its UART on QEMU's stdin/stdout: `qemu-system-arm -M <machine>
 /// -icount shift=0 -display none -monitor none -serial stdio` (see `QemuCommand`, and
-/// ../shared/QEMU.md for why: binary-clean both ways, and QEMU holds input until the guest
+/// docs/qemu.md for why: binary-clean both ways, and QEMU holds input until the guest
 /// reads it). Semihosting is on, so a faulting firmware prints its `MG-FAULT` line and exits.
 ///
 /// Reads watch the stream for that line and turn it into an error with the decoded fault

@@ -2,7 +2,7 @@ import Foundation
 import MicrogenIR
 
 /// The one QEMU command line microgen uses, shared by the Makefile's `qemu` target and the
-/// driver's QEMU transport (see ../shared/QEMU.md for why each option is there).
+/// driver's QEMU transport (see docs/qemu.md for why each option is there).
 public enum QemuCommand {
     public static let program = "qemu-system-arm"
 

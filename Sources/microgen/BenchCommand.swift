@@ -27,7 +27,7 @@ struct BenchCommand: ParsableCommand {
     @Option(help: "Comma-separated models (file names without .tflite) among the four MLPerf Tiny int8 models.")
     var models: String?
 
-    @Option(help: "The folder with the .tflite files and vectors/ (default: shared/models beside the repository, or $MICROGEN_SHARED/models).")
+    @Option(help: "The folder with the .tflite files and vectors/ (default: models/mlperf in microgen's source tree).")
     var modelsDirectory: String?
 
     @Option(help: "Also write the rows as JSON to this file.")
@@ -38,7 +38,7 @@ struct BenchCommand: ParsableCommand {
 
     func run() throws {
         try reportingErrors {
-            let directory = try modelsDirectory ?? defaultModelsDirectory()
+            let directory = try modelsDirectory ?? (Resources.home() + "/models/mlperf")
             let wanted = models.map { Set($0.split(separator: ",").map(String.init)) }
             let references = Benchmark.references.filter { wanted?.contains($0.model) ?? true }
             guard !references.isEmpty else { throw MicrogenError(.invalidArgument, "no such model; choose among \(Benchmark.references.map(\.model).joined(separator: ", "))") }
@@ -68,10 +68,5 @@ struct BenchCommand: ParsableCommand {
                 throw ExitCode.failure
             }
         }
-    }
-
-    private func defaultModelsDirectory() throws -> String {
-        if let shared = ProcessInfo.processInfo.environment["MICROGEN_SHARED"] { return shared + "/models" }
-        return try Resources.home() + "/../shared/models"
     }
 }

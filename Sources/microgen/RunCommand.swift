@@ -21,7 +21,7 @@ struct RunCommand: ParsableCommand {
         count are printed, and the exit status is 1 on any mismatch.
 
         --cases DIR runs every caseK_input0.npy (caseK_input1.npy, ...) in DIR in one session and
-        compares with caseK_output0.npy where present: the layout of shared/models/vectors.
+        compares with caseK_output0.npy where present: the layout of models/mlperf/vectors.
 
         Examples:
           microgen run kws.tflite --board host --input in.npy --output out.npy

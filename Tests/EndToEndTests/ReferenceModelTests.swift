@@ -4,7 +4,7 @@ import MicrogenIR
 @testable import MicrogenHost
 @testable import MicrogenProject
 
-/// The MLPerf Tiny models in shared/models against the TensorFlow Lite Micro vectors: every case's
+/// The MLPerf Tiny models in models/mlperf against the TensorFlow Lite Micro vectors: every case's
 /// output, and for int8 cases 0 and 1 every intermediate tensor the manifest lists.
 final class ReferenceModelTests: XCTestCase {
     func testKeywordSpottingInt8() throws { try checkModel("kws_ref_model") }

@@ -4,12 +4,12 @@ import MicrogenIR
 @testable import MicrogenHost
 @testable import MicrogenProject
 
-/// Paths the end-to-end tests read: the repository (from this file's location) and `shared/`
-/// beside it (`MICROGEN_SHARED` overrides).
+/// Paths the end-to-end tests read, all inside the repository (found from this file's location,
+/// so tests run from any directory).
 enum TestPaths {
     static let repository = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent().path
-    static let shared = ProcessInfo.processInfo.environment["MICROGEN_SHARED"] ?? (repository + "/../shared")
-    static let models = shared + "/models"
+    /// The MLPerf Tiny models and their vectors (models/mlperf/README.md).
+    static let models = repository + "/models/mlperf"
     static let fixtures = repository + "/Tests/Fixtures"
 
     static func temporaryDirectory(_ label: String) throws -> String {

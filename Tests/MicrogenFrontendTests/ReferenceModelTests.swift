@@ -3,10 +3,10 @@ import MicrogenIR
 import XCTest
 @testable import MicrogenFrontend
 
-/// Imports the MLPerf Tiny reference models and compares them with the shared README (operator
+/// Imports the MLPerf Tiny reference models and compares them with their README (operator
 /// counts) and each model's manifest (I/O shapes, types, quantization, per-operator outputs).
 final class ReferenceModelTests: XCTestCase {
-    /// Operator counts from ../shared/models/README.md.
+    /// Operator counts from models/mlperf/README.md.
     static let expectedOperators: [String: [OpKind: Int]] = {
         let kws: [OpKind: Int] = [.conv2D: 5, .depthwiseConv2D: 4, .averagePool2D: 1, .reshape: 1, .fullyConnected: 1, .softmax: 1]
         let vww: [OpKind: Int] = [.conv2D: 14, .depthwiseConv2D: 13, .averagePool2D: 1, .reshape: 1, .fullyConnected: 1, .softmax: 1]
@@ -24,9 +24,7 @@ final class ReferenceModelTests: XCTestCase {
     static let floatModels = ["kws_ref_model_float32", "vww_96_float", "pretrainedResnet", "ad01_fp32"]
 
     func load(_ name: String) throws -> Graph {
-        let url = TestPaths.model(name)
-        guard TestPaths.exists(url) else { throw XCTSkip("reference model missing: \(url.path)") }
-        return try TFLiteImporter.load(path: url.path)
+        try TFLiteImporter.load(path: TestPaths.model(name).path)
     }
 
     func testOperatorCountsMatchTheReadme() throws {

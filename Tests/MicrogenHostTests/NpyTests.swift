@@ -5,14 +5,12 @@ import MicrogenIR
 final class NpyTests: XCTestCase {
     /// NumPy wrote these files: reading them gives the bytes NumPy documents.
     func testReadsNumpyFiles() throws {
-        let shared = ProcessInfo.processInfo.environment["MICROGEN_SHARED"]
-            ?? URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent().path + "/../shared"
-        let int8 = try Npy.read(path: shared + "/models/vectors/kws_ref_model/case0_input0.npy")
+        let int8 = try Npy.read(path: TestPaths.models + "/vectors/kws_ref_model/case0_input0.npy")
         XCTAssertEqual(int8.dataType, .int8)
         XCTAssertEqual(int8.shape, [1, 49, 10, 1])
-        // Case 0 is ((i*7+3) % 256) - 128 over the flat index (shared/models/README.md).
+        // Case 0 is ((i*7+3) % 256) - 128 over the flat index (models/mlperf/README.md).
         for i in [0, 1, 100, 489] { XCTAssertEqual(Int8(bitPattern: int8.data[i]), Int8((i * 7 + 3) % 256 - 128)) }
-        let float = try Npy.read(path: shared + "/models/vectors/ad01_fp32/case0_input0.npy")
+        let float = try Npy.read(path: TestPaths.models + "/vectors/ad01_fp32/case0_input0.npy")
         XCTAssertEqual(float.dataType, .float32)
         XCTAssertEqual(float.shape, [1, 640])
     }

@@ -14,17 +14,12 @@ private final class KWSFirmware: @unchecked Sendable {
     private var built: Result<(executable: String, input: [UInt8], output: [UInt8]), Error>?
     let directory = FileManager.default.temporaryDirectory.appendingPathComponent("microgen-r2-kws-\(getpid())").path
 
-    static var sharedModels: String {
-        ProcessInfo.processInfo.environment["MICROGEN_SHARED"].map { $0 + "/models" }
-            ?? URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent().path + "/../shared/models"
-    }
-
     func get() throws -> (executable: String, input: [UInt8], output: [UInt8]) {
         lock.lock()
         defer { lock.unlock() }
         if built == nil {
             built = Result {
-                let models = KWSFirmware.sharedModels
+                let models = TestPaths.models
                 let model = try ModelBuilder.compile(path: models + "/kws_ref_model.tflite")
                 let firmware = try HostFirmware.build(model, in: directory)
                 let input = try Npy.read(path: models + "/vectors/kws_ref_model/case0_input0.npy")

@@ -7,30 +7,39 @@ import MicrogenHost
 
 /// Shared helpers for the board, project and QEMU tests.
 enum ProjectTestSupport {
-    static let modelsDirectory = "/work/shared/models"
+    /// The MLPerf Tiny models in the repository (models/mlperf/README.md), found from this file's
+    /// location so tests run from any directory.
+    static let modelsDirectory = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
+        .deletingLastPathComponent().deletingLastPathComponent().path + "/models/mlperf"
 
     static func modelPath(_ name: String) -> String { modelsDirectory + "/" + name + ".tflite" }
+    /// The folder of a model's reference vectors (inputs and TFLite Micro outputs).
+    static func vectors(_ name: String) -> String { modelsDirectory + "/vectors/" + name }
 
     private static let cacheLock = NSLock()
     nonisolated(unsafe) private static var compiled: [String: CompiledModel] = [:]
 
     /// Compiles a reference model once per test run.
     static func compile(_ name: String) throws -> CompiledModel {
-        let path = modelPath(name)
-        guard FileManager.default.fileExists(atPath: path) else { throw XCTSkip("model \(path) not available") }
         cacheLock.lock()
         defer { cacheLock.unlock() }
         if let model = compiled[name] { return model }
-        let model = try ModelBuilder.compile(path: path)
+        let model = try ModelBuilder.compile(path: modelPath(name))
         compiled[name] = model
         return model
     }
 
+    /// Fails (never skips) the test when a tool scripts/setup installs is missing.
     static func requireTools(_ tools: [String]) throws {
         for tool in tools {
             let result = try runProcess("sh", ["-c", "command -v \(tool)"])
-            if result.status != 0 { throw XCTSkip("\(tool) is not installed") }
+            if result.status != 0 { throw MissingTool(name: tool) }
         }
+    }
+
+    struct MissingTool: Error, CustomStringConvertible {
+        let name: String
+        var description: String { "\(name) is not installed (./scripts/setup installs it)" }
     }
 
     static func scratchDirectory(_ label: String) throws -> String {

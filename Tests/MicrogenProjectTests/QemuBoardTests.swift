@@ -12,7 +12,7 @@ final class QemuBoardTests: XCTestCase {
     func testKwsRunsBitExactOnEveryEmulatedBoard() throws {
         try ProjectTestSupport.requireTools(["arm-none-eabi-gcc", "make", QemuCommand.program])
         let model = try ProjectTestSupport.compile("kws_ref_model")
-        let vectors = "/work/shared/models/vectors/kws_ref_model"
+        let vectors = ProjectTestSupport.vectors("kws_ref_model")
         let input = try Npy.read(path: vectors + "/case0_input0.npy")
         let expected = try Npy.read(path: vectors + "/case0_output0.npy")
 

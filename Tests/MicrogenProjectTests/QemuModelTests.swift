@@ -6,22 +6,19 @@ import MicrogenHost
 
 /// Every reference model (int8 and float) on the emulated Cortex-M7 and Cortex-M4: case 0
 /// through the RPC driver matches TFLite Micro (int8 bit for bit, float within 1e-4 relative
-/// or 1e-5 absolute). About 40 s: set MICROGEN_SLOW_TESTS=1. (kws_ref_model_float32, a hybrid
-/// model, is not supported by the compiler yet.)
+/// or 1e-5 absolute). About 40 s. (kws_ref_model_float32, a hybrid model, is not supported by
+/// the compiler yet.)
 final class QemuModelTests: XCTestCase {
     static let models = ["kws_ref_model", "vww_96_int8", "pretrainedResnet_quant", "ad01_int8",
                          "vww_96_float", "pretrainedResnet", "ad01_fp32"]
 
     func testReferenceModelsOnCortexM7AndM4() throws {
-        guard ProcessInfo.processInfo.environment["MICROGEN_SLOW_TESTS"] != nil else {
-            throw XCTSkip("set MICROGEN_SLOW_TESTS=1 to run every reference model under QEMU")
-        }
         try ProjectTestSupport.requireTools(["arm-none-eabi-gcc", "make", QemuCommand.program])
         for boardName in ["cortex-m7", "cortex-m4"] {
             let board = try BoardCatalog.named(boardName)
             for name in Self.models {
                 let model = try ProjectTestSupport.compile(name)
-                let vectors = "/work/shared/models/vectors/\(name)"
+                let vectors = ProjectTestSupport.vectors(name)
                 let input = try Npy.read(path: vectors + "/case0_input0.npy")
                 let expected = try Npy.read(path: vectors + "/case0_output0.npy")
                 let build = try ProjectTestSupport.buildProject(model: model, board: board, label: "\(boardName)-\(name)")

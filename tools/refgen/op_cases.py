@@ -293,6 +293,8 @@ def all_cases():
     yield from conv_2d("kernel1x1_16ch", [1, 6, 6, 8], 16, (1, 1), same=False)
     yield from conv_2d("nonsquare_nobias", [1, 7, 10, 3], 6, (3, 2), (1, 2), bias=False)
     yield from conv_2d("same_16ch_relu", [1, 5, 5, 8], 16, (3, 3), activation=A.RELU)
+    # One output pixel: an odd count, where the two-pixel kernels have a lone last pixel.
+    yield from conv_2d("kernel1x1_single_pixel_128ch", [1, 1, 1, 128], 16, (1, 1), same=False)
 
     yield from depthwise_conv_2d("same_mult1_relu", [1, 8, 8, 4], 1, (3, 3), activation=A.RELU)
     yield from depthwise_conv_2d("valid_mult2", [1, 7, 7, 3], 2, (3, 3), same=False)

@@ -13,9 +13,9 @@ class Refused(Exception):
     """TFLite Micro rejected the model (at prepare or at invoke)."""
 
 
-def run(model: bytes, inputs) -> np.ndarray:
+def run(model: bytes, inputs, arena_bytes: int = ARENA_BYTES) -> np.ndarray:
     try:
-        interpreter = runtime.Interpreter.from_bytes(model, arena_size=ARENA_BYTES)
+        interpreter = runtime.Interpreter.from_bytes(model, arena_size=arena_bytes)
         for index, array in enumerate(inputs):
             interpreter.set_input(array, index)
         interpreter.invoke()

@@ -11,7 +11,7 @@ import Darwin
 
 /// A firmware running in QEMU, its UART on QEMU's stdin/stdout: `qemu-system-arm -M <machine>
 /// -icount shift=0 -display none -monitor none -serial stdio -no-reboot` (see `QemuCommand`, and
-/// ../shared/QEMU.md for why: binary-clean both ways, and QEMU holds input until the guest
+/// docs/qemu.md for why: binary-clean both ways, and QEMU holds input until the guest
 /// reads it). A firmware that ends (a fault, or main returning) writes its `MG-FAULT` line if it
 /// faulted, then its end-of-run record (`ExitRecord`), and requests a reset, which ends QEMU
 /// (`-no-reboot`). QEMU runs without semihosting: the firmware cannot reach the host.

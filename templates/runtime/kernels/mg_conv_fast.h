@@ -207,6 +207,11 @@ MG_CONV_INLINE void mg_conv_fast_x256(const mg_conv_s8_fast_params *p, const int
     const int32_t pixels = p->output_h * p->output_w;
     int32_t pixel, c, y = 0, x = 0;
 
+    /* The dot product reads both slots, but a lone last pixel writes only the first. The second
+     * then holds the previous pixel's patch (real sums, dropped), or with a single pixel whatever
+     * the scratch held, whose sums could overflow int32: undefined even though dropped. Zeroed
+     * here, outside the loop, so pairs cost nothing more. */
+    if (pixels == 1) memset(patches, 0, (size_t)16 * p->groups);
     for (pixel = 0; pixel < pixels; pixel += 2) {
         const int32_t count = pixel + 1 < pixels ? 2 : 1;
         int8_t *out = out_image + (size_t)pixel * p->output_c;

@@ -24,6 +24,12 @@ public enum KernelVariant: String, CaseIterable, Sendable, Comparable {
     case convS8FastDoubled = "conv.s8.fast.doubled"
     case convS8FastWide = "conv.s8.fast.wide"
     case convS8FastGeneral = "conv.s8.fast.general"
+    /// How the fast kernel gathers patches (chosen from the shape, recorded beside the form):
+    /// pixels read in place (1x1, unpadded, channels a multiple of 4), whole filter rows, or
+    /// patches assembled byte by byte.
+    case convS8GatherPoint = "conv.s8.fast.gather.point"
+    case convS8GatherRows = "conv.s8.fast.gather.rows"
+    case convS8GatherPatch = "conv.s8.fast.gather.patch"
 
     // DEPTHWISE_CONV_2D
     case depthwiseF32 = "depthwise.f32"
@@ -55,7 +61,8 @@ public enum KernelVariant: String, CaseIterable, Sendable, Comparable {
 
     public var family: Family {
         switch self {
-        case .convF32, .convS8Reference, .convS8Grouped, .convS8FastX256, .convS8FastDoubled, .convS8FastWide, .convS8FastGeneral:
+        case .convF32, .convS8Reference, .convS8Grouped, .convS8FastX256, .convS8FastDoubled, .convS8FastWide, .convS8FastGeneral,
+             .convS8GatherPoint, .convS8GatherRows, .convS8GatherPatch:
             return .convolution
         case .depthwiseF32, .depthwiseS8Reference, .depthwiseS8x3x3Fast, .depthwiseS8x3x3Exact:
             return .depthwise

@@ -91,6 +91,13 @@ public struct ConvLowering: KernelLowering {
         /// The byte buffer (a row or a whole patch assembled with padding), 0 if unused.
         var rowBytes: Int
         var rowBytesAligned: Int { (rowBytes + 3) / 4 * 4 }
+        var variant: KernelVariant {
+            switch mode {
+            case "MG_CONV_GATHER_POINT": return .convS8GatherPoint
+            case "MG_CONV_GATHER_ROWS": return .convS8GatherRows
+            default: return .convS8GatherPatch
+            }
+        }
     }
 
     /// nil for the configurations the fast kernel does not cover (grouped convolution, float).
@@ -219,11 +226,11 @@ public struct ConvLowering: KernelLowering {
         let input = context.pointer(operands.inputIndex)
         let output = context.pointer(op.outputs[0])
         let residualPointer = residual.map { "(const int8_t *)\(context.pointer($0.residual))" } ?? "0"
-        let variant = KernelVariant.fastConvolution(d.requant.mode)
-        try KernelVariant.honour([variant], family: .convolution, label: operands.label)
+        let variants = [KernelVariant.fastConvolution(d.requant.mode), d.gather.variant]
+        try KernelVariant.honour(variants, family: .convolution, label: operands.label)
         return LoweredOperator(kernelHeaders: ["mg_conv_fast.h"],
                                statements: "mg_conv_s8_fast(&\(params), \(input), \(output), \(residualPointer), \(context.scratchPointer()));",
-                               variants: [variant])
+                               variants: variants)
     }
 
     public func lower(_ op: Operator, context: EmitContext) throws -> LoweredOperator {

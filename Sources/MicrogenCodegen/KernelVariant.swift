@@ -5,6 +5,9 @@ import MicrogenIR
 /// lowering records what it emitted (`LoweredOperator.variants`, then `CompiledOperator.variants`),
 /// so tests can check that every variant listed here is compared with TensorFlow Lite Micro.
 /// Operators with a single implementation per data type (pooling, softmax, ...) record nothing.
+/// Not listed: the residual ADD fused into the fast convolution, a property of a two-operator
+/// graph that no one-operator fixture has (ResidualFusionTests compares it with the unfused
+/// program, ReferenceModelTests with TFLM on pretrainedResnet_quant).
 public enum KernelVariant: String, CaseIterable, Sendable, Comparable {
     /// The lowering families with more than one implementation.
     public enum Family: Sendable {

@@ -40,7 +40,9 @@ struct CEmitter {
         return "((\(t.dataType.cType) *)(arena + \(tensorOffsets[tensor] ?? 0)))"
     }
 
-    func emit(kernelsDirectory: String) throws -> (files: [(name: String, contents: String)], weightsBytes: Int, buildID: UInt32) {
+    func emit(kernelsDirectory: String) throws -> (files: [(name: String, contents: String)], weightsBytes: Int, buildID: UInt32,
+                                                   variants: [[KernelVariant]]) {
+        var variants: [[KernelVariant]] = []
         var operatorDeclarations: [String] = []
         var runBody = ""
         var headers: [String] = []
@@ -52,6 +54,7 @@ struct CEmitter {
             let context = EmitContext(graph: graph, prefix: prefix, operatorIndex: i,
                                       scratchOffset: operators[i].scratchOffset, tensorExpression: expression)
             let lowered = try lowerings[i].lower(op, context: context)
+            variants.append(lowered.variants)
             operatorDeclarations.append(contentsOf: context.declarations)
             referenced.formUnion(context.referencedConstants)
             weightsBytes += context.constantBytes
@@ -82,7 +85,7 @@ struct CEmitter {
         let sourceText = source(headers: headers, constants: constants, declarations: operatorDeclarations, runBody: runBody)
         let buildID = fnv1a(sourceText + kernelFiles.map(\.contents).joined())
         let files: [(name: String, contents: String)] = [("\(name).h", header(buildID: buildID)), ("\(name).c", sourceText)] + kernelFiles
-        return (files, weightsBytes, buildID)
+        return (files, weightsBytes, buildID, variants)
     }
 
     /// Tensors that are other names (RESHAPE/SQUEEZE outputs) for each tensor's storage, so traces cover them.

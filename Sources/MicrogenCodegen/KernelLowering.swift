@@ -45,9 +45,12 @@ public struct LoweredOperator: Sendable {
     public var kernelHeaders: [String]
     /// C statements for the run function: usually one call to a kernel.
     public var statements: String
+    /// The implementation chosen where the lowering has several (empty where it has one).
+    public var variants: [KernelVariant]
 
-    public init(kernelHeaders: [String], statements: String) {
+    public init(kernelHeaders: [String], statements: String, variants: [KernelVariant] = []) {
         self.kernelHeaders = kernelHeaders
         self.statements = statements
+        self.variants = variants
     }
 }

@@ -25,6 +25,11 @@ public struct CompileOptions: Sendable {
         self.keepInputs = keepInputs
         self.fuseResidualAdds = fuseResidualAdds
     }
+
+    /// Tests only (internal, so the CLI cannot set it): kernel variants every operator of their
+    /// family must take; one that does not apply to an operator makes `compile` throw. They
+    /// choose among bit-exact implementations, so results never change.
+    var forcedVariants: Set<KernelVariant> = []
 }
 
 /// One operator of the compiled model, as the report and `inspect` show it.
@@ -36,6 +41,8 @@ public struct CompiledOperator: Sendable {
     public var macs: Int
     public var scratchBytes: Int
     public var scratchOffset: Int?
+    /// The implementation its lowering chose, where it has several (KernelVariant).
+    public var variants: [KernelVariant] = []
 }
 
 /// A model turned into C: the graph as compiled, its memory plan and the generated files.
@@ -73,6 +80,10 @@ public enum ModelCompiler {
     /// Checks every operator, plans memory and emits C. Throws one error listing every
     /// unsupported operator configuration.
     public static func compile(_ original: Graph, options: CompileOptions) throws -> CompiledModel {
+        try KernelVariant.$forced.withValue(options.forcedVariants) { try compileChoosingVariants(original, options: options) }
+    }
+
+    private static func compileChoosingVariants(_ original: Graph, options: CompileOptions) throws -> CompiledModel {
         let folded = options.foldActivations ? foldStandaloneActivations(original) : original
         let (fused, fusedTensors) = options.fuseResidualAdds ? ResidualFusion.fuse(folded) : (folded, [])
         let aliased = chooseOperatorOrder(removeAliasingOperators(fused), scratchBytes: scratchBytes, inPlaceInput: options.inPlace ? inPlaceInput : { _, _ in nil })
@@ -103,6 +114,7 @@ public enum ModelCompiler {
                                arenaSize: plan.arenaSize, inputsPreserved: buffers.preservesInputs(plan, of: graph),
                                operators: operators, lowerings: lowerings)
         let emitted = try emitter.emit(kernelsDirectory: options.kernelsDirectory)
+        for i in operators.indices { operators[i].variants = emitted.variants[i] }
         return CompiledModel(name: emitter.name, prefix: emitter.prefix, graph: graph, aliases: aliased, plan: plan,
                              tensorOffsets: tensorOffsets, operators: operators, weightsBytes: emitted.weightsBytes,
                              files: emitted.files, buildID: emitted.buildID, buffers: plannedBuffers, fusedTensors: fusedTensors)

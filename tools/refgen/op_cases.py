@@ -35,18 +35,20 @@ def _margin(activation) -> float:
 
 
 def conv_2d(variant, in_shape, out_ch, kernel, stride=(1, 1), dilation=(1, 1), same=True,
-            activation=Activation.NONE, bias=True, gain=1.5):
+            activation=Activation.NONE, bias=True, gain=1.5, groups=1):
+    # groups > 1: a grouped convolution, each filter reading c / groups input channels.
     n, h, w, c = in_shape
     kh, kw = kernel
+    fc = c // groups
     oh = conv_output_size(h, kh, stride[0], dilation[0], same)
     ow = conv_output_size(w, kw, stride[1], dilation[1], same)
     for dtype in DTYPES:
         yield Case(
             "CONV_2D", f"{dtype}_{variant}", dtype,
-            f"input {list(in_shape)}, filter [{out_ch},{kh},{kw},{c}], {'SAME' if same else 'VALID'}, "
+            f"input {list(in_shape)}, filter [{out_ch},{kh},{kw},{fc}], {'SAME' if same else 'VALID'}, "
             f"stride {stride}, dilation {dilation}, activation {ACTIVATION_NAMES[activation]}, "
             f"{'with' if bias else 'no'} bias",
-            [Input(in_shape), Weights([out_ch, kh, kw, c], 0, kh * kw * c, gain),
+            [Input(in_shape), Weights([out_ch, kh, kw, fc], 0, kh * kw * fc, gain),
              Bias(out_ch) if bias else None],
             Output([n, oh, ow, out_ch], CALIBRATE, _margin(activation)),
             tb.conv2d_options(Padding.SAME if same else Padding.VALID, stride[0], stride[1],
@@ -295,6 +297,8 @@ def all_cases():
     yield from conv_2d("same_16ch_relu", [1, 5, 5, 8], 16, (3, 3), activation=A.RELU)
     # One output pixel: an odd count, where the two-pixel kernels have a lone last pixel.
     yield from conv_2d("kernel1x1_single_pixel_128ch", [1, 1, 1, 128], 16, (1, 1), same=False)
+    # Two groups of 4 input channels, 3 filters each: the int8 reference kernel's grouped path.
+    yield from conv_2d("same_grouped2_relu", [1, 6, 6, 8], 6, (3, 3), activation=A.RELU, groups=2)
 
     yield from depthwise_conv_2d("same_mult1_relu", [1, 8, 8, 4], 1, (3, 3), activation=A.RELU)
     yield from depthwise_conv_2d("valid_mult2", [1, 7, 7, 3], 2, (3, 3), same=False)

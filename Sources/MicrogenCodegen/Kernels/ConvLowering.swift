@@ -91,11 +91,18 @@ public struct ConvLowering: KernelLowering {
         /// The byte buffer (a row or a whole patch assembled with padding), 0 if unused.
         var rowBytes: Int
         var rowBytesAligned: Int { (rowBytes + 3) / 4 * 4 }
+        var variant: KernelVariant {
+            switch mode {
+            case "MG_CONV_GATHER_POINT": return .convS8GatherPoint
+            case "MG_CONV_GATHER_ROWS": return .convS8GatherRows
+            default: return .convS8GatherPatch
+            }
+        }
     }
 
     /// nil for the configurations the fast kernel does not cover (grouped convolution, float).
     private func gather(_ g: Geometry) -> Gather? {
-        guard g.operands.isQuantized, g.filterInC == g.inputC else { return nil }
+        guard g.operands.isQuantized, g.filterInC == g.inputC, !KernelVariant.isForced(.convS8Reference) else { return nil }
         let groups = (g.filterH * g.filterW * g.inputC + 3) / 4
         let rowLength = g.filterW * g.inputC
         if g.filterH == 1, g.filterW == 1, g.rows.total == 0, g.columns.total == 0, g.inputC % 4 == 0 {
@@ -148,7 +155,8 @@ public struct ConvLowering: KernelLowering {
         let largest = min((g.outputH * g.outputW + 1) / 2 * 2, max(2, Self.patchBudget / (8 * groups) / 2 * 2))
         let roomy = stride(from: largest, through: 2, by: -2).first { blockScratch($0) <= free }
 
-        if roomy ?? 0 < Self.minimumBlock,
+        let preferred = KernelVariant.forcedRequantization(.convolution)
+        if preferred.map({ $0 == .x256 }) ?? (roomy ?? 0 < Self.minimumBlock),
            let x256 = ConvolutionSupport.x256Requantization(multipliers, outputZeroPoint: outputQ.zeroPoint, accumulatorBound: bound),
            let encoded = ConvolutionSupport.x256Weights(packed) {
             let pairs = (g.outputC + 1) / 2
@@ -156,7 +164,8 @@ public struct ConvLowering: KernelLowering {
             return FastDesign(gather: gather, requant: x256, weights: encoded, bias: bias, blockPixels: 2,
                               scratchBytes: 16 * groups + 16 * pairs + gather.rowBytesAligned)
         }
-        let requant = ConvolutionSupport.packedRequantization(multipliers, outputZeroPoint: outputQ.zeroPoint, accumulatorBound: bound)
+        let requant = ConvolutionSupport.packedRequantization(multipliers, outputZeroPoint: outputQ.zeroPoint, accumulatorBound: bound,
+                                                              preferring: preferred)
         let block = roomy ?? 2
         return FastDesign(gather: gather, requant: requant, weights: packed,
                           bias: folded.map { Int32(Int($0) * requant.accumulatorScale) } + padding,
@@ -217,8 +226,11 @@ public struct ConvLowering: KernelLowering {
         let input = context.pointer(operands.inputIndex)
         let output = context.pointer(op.outputs[0])
         let residualPointer = residual.map { "(const int8_t *)\(context.pointer($0.residual))" } ?? "0"
+        let variants = [KernelVariant.fastConvolution(d.requant.mode), d.gather.variant]
+        try KernelVariant.honour(variants, family: .convolution, label: operands.label)
         return LoweredOperator(kernelHeaders: ["mg_conv_fast.h"],
-                               statements: "mg_conv_s8_fast(&\(params), \(input), \(output), \(residualPointer), \(context.scratchPointer()));")
+                               statements: "mg_conv_s8_fast(&\(params), \(input), \(output), \(residualPointer), \(context.scratchPointer()));",
+                               variants: variants)
     }
 
     public func lower(_ op: Operator, context: EmitContext) throws -> LoweredOperator {
@@ -228,6 +240,9 @@ public struct ConvLowering: KernelLowering {
             return try lowerFast(g, design: d, op: op, residual: residual, context: context)
         }
         let operands = g.operands
+        guard residual == nil else {
+            throw MicrogenError(.unsupported, "\(operands.label): a residual ADD is fused into a convolution the fast kernel does not compute")
+        }
         let input = context.pointer(operands.inputIndex)
         let output = context.pointer(operands.outputIndex)
 
@@ -244,8 +259,10 @@ public struct ConvLowering: KernelLowering {
                 + ConvolutionWindow.int8Fields(inputZeroPoint: inputQ.zeroPoint, outputZeroPoint: outputQ.zeroPoint, range: range,
                                                foldedBias: bias, requant: requant))
             let filter = ConvolutionSupport.constPointer(operands.filterIndex, cType: "int8_t", context: context)
+            let variant: KernelVariant = g.filterInC == g.inputC ? .convS8Reference : .convS8Grouped
+            try KernelVariant.honour([variant], family: .convolution, label: operands.label)
             return LoweredOperator(kernelHeaders: ["mg_conv.h"],
-                                   statements: "mg_conv_s8(&\(params), \(input), \(filter), \(output));")
+                                   statements: "mg_conv_s8(&\(params), \(input), \(filter), \(output));", variants: [variant])
         }
 
         let range = try ConvolutionSupport.floatActivationLiterals(g.options.activation, label: operands.label)
@@ -253,8 +270,9 @@ public struct ConvLowering: KernelLowering {
             + [("filter_in_c", "\(g.filterInC)"), ("activation_min", range.min), ("activation_max", range.max)])
         let filter = ConvolutionSupport.constPointer(operands.filterIndex, cType: "float", context: context)
         let bias = ConvolutionSupport.constPointer(operands.biasIndex, cType: "float", context: context)
+        try KernelVariant.honour([.convF32], family: .convolution, label: operands.label)
         return LoweredOperator(kernelHeaders: ["mg_conv.h"],
-                               statements: "mg_conv_f32(&\(params), \(input), \(filter), \(bias), \(output));")
+                               statements: "mg_conv_f32(&\(params), \(input), \(filter), \(bias), \(output));", variants: [.convF32])
     }
 
     private func window(_ g: Geometry) -> ConvolutionWindow {

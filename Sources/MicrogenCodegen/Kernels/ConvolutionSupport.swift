@@ -265,13 +265,14 @@ extension ConvolutionSupport {
     /// Requantization constants for the fast kernels. Both fast forms need a right shift e >= 1
     /// and a multiplier in [2^30, 2^31) or 0 (a channel whose scale underflowed gives the zero
     /// point whatever e, so it takes e = 1); the doubled form also needs accumulators below 2^30,
-    /// so that doubling them cannot overflow.
+    /// so that doubling them cannot overflow. `preferring` a form (a test's forced variant) takes
+    /// it where it is exact: general always, wide wherever doubled is.
     static func packedRequantization(_ multipliers: [QuantizedMultiplier], outputZeroPoint zp: Int,
-                                     accumulatorBound: Int) -> PackedRequantization {
+                                     accumulatorBound: Int, preferring preferred: PackedRequantization.Mode? = nil) -> PackedRequantization {
         let fits = multipliers.allSatisfy { q in
             q.multiplier == 0 || (q.multiplier >= Int32(1) << 30 && (1...31).contains(-q.shift))
         }
-        guard fits else {
+        guard fits, preferred != .general else {
             return PackedRequantization(mode: .general, words: multipliers.flatMap { [$0.multiplier, 0, Int32($0.shift), 0] },
                                         zeroPointFolded: false)
         }
@@ -279,7 +280,7 @@ extension ConvolutionSupport {
         // zp * 2^(31+e) (wide) and zp * 2^e (doubled) stay inside int64 and int32 for e <= 23.
         let folded = exponents.allSatisfy { $0 <= 23 }
         var words: [Int32] = []
-        if accumulatorBound < 1 << 30 {
+        if accumulatorBound < 1 << 30, preferred != .wide {
             for (q, e) in zip(multipliers, exponents) {
                 let c = (1 << (e - 1)) + (folded ? zp * (1 << e) : 0)
                 words += [q.multiplier, Int32(c), Int32(e), 0]

@@ -57,7 +57,7 @@ public struct DepthwiseConvLowering: KernelLowering {
 
     /// The plane of the 3x3 kernel, or nil when this operator takes the general kernel.
     private func plane3x3(_ g: Geometry) -> DepthwiseSupport.Plane? {
-        guard g.operands.isQuantized,
+        guard g.operands.isQuantized, !KernelVariant.isForced(.depthwiseS8Reference),
               DepthwiseSupport.fits3x3(filterH: g.filterH, filterW: g.filterW, strideH: g.options.strideH, strideW: g.options.strideW,
                           dilationH: g.options.dilationH, dilationW: g.options.dilationW) else { return nil }
         return DepthwiseSupport.plane(inputH: g.inputH, inputW: g.inputW, outputH: g.outputH, outputW: g.outputW,
@@ -100,7 +100,7 @@ public struct DepthwiseConvLowering: KernelLowering {
             let folded = ConvolutionSupport.foldedBias(bias: operands.bias, channels: g.outputC) { -inputQ.zeroPoint * sums[$0] }
             let range = try ConvolutionSupport.int8ActivationRange(g.options.activation, output: operands.output, label: operands.label)
             if let plane = plane3x3(g) {
-                return lower3x3(g, plane: plane, foldedBias: folded, multipliers: multipliers, range: range, context: context)
+                return try lower3x3(g, plane: plane, foldedBias: folded, multipliers: multipliers, range: range, context: context)
             }
             let bias = context.constantArray("folded_bias", cType: "int32_t", integers: folded)
             let requant = ConvolutionSupport.emitRequantization(multipliers, context: context)
@@ -108,8 +108,10 @@ public struct DepthwiseConvLowering: KernelLowering {
                 + ConvolutionWindow.int8Fields(inputZeroPoint: inputQ.zeroPoint, outputZeroPoint: outputQ.zeroPoint, range: range,
                                                foldedBias: bias, requant: requant))
             let filter = ConvolutionSupport.constPointer(operands.filterIndex, cType: "int8_t", context: context)
+            try KernelVariant.honour([.depthwiseS8Reference], family: .depthwise, label: operands.label)
             return LoweredOperator(kernelHeaders: ["mg_depthwise_conv.h"],
-                                   statements: "mg_depthwise_conv_s8(&\(params), \(input), \(filter), \(output));")
+                                   statements: "mg_depthwise_conv_s8(&\(params), \(input), \(filter), \(output));",
+                                   variants: [.depthwiseS8Reference])
         }
 
         let range = try ConvolutionSupport.floatActivationLiterals(g.options.activation, label: operands.label)
@@ -117,18 +119,24 @@ public struct DepthwiseConvLowering: KernelLowering {
             + [("depth_multiplier", "\(g.depthMultiplier)"), ("activation_min", range.min), ("activation_max", range.max)])
         let filter = ConvolutionSupport.constPointer(operands.filterIndex, cType: "float", context: context)
         let bias = ConvolutionSupport.constPointer(operands.biasIndex, cType: "float", context: context)
+        try KernelVariant.honour([.depthwiseF32], family: .depthwise, label: operands.label)
         return LoweredOperator(kernelHeaders: ["mg_depthwise_conv.h"],
-                               statements: "mg_depthwise_conv_f32(&\(params), \(input), \(filter), \(bias), \(output));")
+                               statements: "mg_depthwise_conv_f32(&\(params), \(input), \(filter), \(bias), \(output));",
+                               variants: [.depthwiseF32])
     }
 
     /// The 3x3 kernel: one table of packed weights and requantization constants per channel.
     private func lower3x3(_ g: Geometry, plane: DepthwiseSupport.Plane, foldedBias: [Int32], multipliers: [QuantizedMultiplier],
-                          range: (min: Int, max: Int), context: EmitContext) -> LoweredOperator {
+                          range: (min: Int, max: Int), context: EmitContext) throws -> LoweredOperator {
         let operands = g.operands
         let inputQ = operands.input.quantization!, outputQ = operands.output.quantization!
         let weights = operands.filter.int8Values()
         let bounds = DepthwiseSupport.maxAccumulator(weights: weights, channels: g.outputC, foldedBias: foldedBias)
-        let fast = DepthwiseSupport.fastRequantization(multipliers, maxAccumulator: bounds, outputZeroPoint: outputQ.zeroPoint)
+        // TFLM's requantization is exact everywhere; a test may force it where the fast one is too.
+        let fast = !KernelVariant.isForced(.depthwiseS8x3x3Exact)
+            && DepthwiseSupport.fastRequantization(multipliers, maxAccumulator: bounds, outputZeroPoint: outputQ.zeroPoint)
+        let variant: KernelVariant = fast ? .depthwiseS8x3x3Fast : .depthwiseS8x3x3Exact
+        try KernelVariant.honour([variant], family: .depthwise, label: operands.label)
         let words = DepthwiseSupport.channelTable(weights: weights, channels: g.outputC, foldedBias: foldedBias,
                                                   multipliers: multipliers, outputZeroPoint: outputQ.zeroPoint, fast: fast)
         let table = context.constantArray("channels", cType: "int32_t", integers: words)
@@ -146,7 +154,7 @@ public struct DepthwiseConvLowering: KernelLowering {
         let input = context.pointer(operands.inputIndex), output = context.pointer(operands.outputIndex)
         let scratch = "(int16_t *)\(context.scratchPointer())"
         return LoweredOperator(kernelHeaders: ["mg_depthwise_3x3.h"],
-                               statements: "mg_depthwise_conv_3x3_s8(&\(params), \(input), \(scratch), \(output));")
+                               statements: "mg_depthwise_conv_3x3_s8(&\(params), \(input), \(scratch), \(output));", variants: [variant])
     }
 
     private func window(_ g: Geometry) -> ConvolutionWindow {

@@ -61,16 +61,20 @@ public struct ElementwiseLowering: KernelLowering {
         }
         let statement = "\(function)(&\(params), (const \(elementType) *)(\(input1)), "
             + "(const \(elementType) *)(\(input2)), (\(elementType) *)(\(output)));"
-        return LoweredOperator(kernelHeaders: ["mg_elementwise.h"], statements: statement)
+        let variant: KernelVariant = plan.isInt8 ? .mulS8 : .elementwiseF32
+        try KernelVariant.honour([variant], family: .elementwise, label: "\(op.kind.rawValue) (operator \(context.operatorIndex))")
+        return LoweredOperator(kernelHeaders: ["mg_elementwise.h"], statements: statement, variants: [variant])
     }
 
     /// int8 ADD and SUB through `mg_addsub_lut_s8`: each input's rescaling tabulated over its 256
     /// values (SUB negates the second table), then one requantization per element.
     private func lowerAddSubTables(_ op: Operator, plan: ElementwisePlan, requantization r: AddSubRequantization,
                                    input1: String, input2: String, output: String, context: EmitContext) throws -> LoweredOperator {
-        let params = try Self.tableParams(op, plan: plan, requantization: r, context: context, name: "params")
+        let (params, fast) = try Self.tableParams(op, plan: plan, requantization: r, context: context, name: "params")
         let statement = "mg_addsub_lut_s8(&\(params), (const int8_t *)(\(input1)), (const int8_t *)(\(input2)), (int8_t *)(\(output)));"
-        return LoweredOperator(kernelHeaders: ["mg_elementwise.h"], statements: statement)
+        let variant: KernelVariant = fast ? .addSubS8TableFast : .addSubS8TableExact
+        try KernelVariant.honour([variant], family: .elementwise, label: "\(op.kind.rawValue) (operator \(context.operatorIndex))")
+        return LoweredOperator(kernelHeaders: ["mg_elementwise.h"], statements: statement, variants: [variant])
     }
 
     /// The `mg_addsub_lut_s8_params` (with its two tables) of an int8 ADD fused elsewhere (a
@@ -80,17 +84,19 @@ public struct ElementwiseLowering: KernelLowering {
         guard plan.isInt8, case .addSub(let r) = plan.requantization else {
             throw MicrogenError(.unsupported, "\(op.kind.rawValue): only an int8 ADD can be fused")
         }
-        return try tableParams(op, plan: plan, requantization: r, context: context, name: name)
+        return try tableParams(op, plan: plan, requantization: r, context: context, name: name).name
     }
 
+    /// The params' name, and whether they take the fast output requantization.
     private static func tableParams(_ op: Operator, plan: ElementwisePlan, requantization r: AddSubRequantization,
-                                    context: EmitContext, name: String) throws -> String {
+                                    context: EmitContext, name: String) throws -> (name: String, fast: Bool) {
         let range = try quantizedActivationRange(plan.activation, scale: plan.outputScale, zeroPoint: plan.outputZeroPoint)
         let tables = AddSubTables(r, input1ZeroPoint: plan.input1ZeroPoint, input2ZeroPoint: plan.input2ZeroPoint,
-                                  outputZeroPoint: plan.outputZeroPoint, subtract: op.kind == .sub)
+                                  outputZeroPoint: plan.outputZeroPoint, subtract: op.kind == .sub,
+                                  allowFast: !KernelVariant.isForced(.addSubS8TableExact))
         let table1 = context.constantArray("\(name)_input1_table", cType: "int32_t", integers: tables.input1)
         let table2 = context.constantArray("\(name)_input2_table", cType: "int32_t", integers: tables.input2)
-        return context.constantStruct(name, type: "mg_addsub_lut_s8_params", fields: [
+        let params = context.constantStruct(name, type: "mg_addsub_lut_s8_params", fields: [
             "shape": plan.broadcast.cInitializer,
             "input1_table": table1,
             "input2_table": table2,
@@ -102,6 +108,7 @@ public struct ElementwiseLowering: KernelLowering {
             "activation_min": "\(range.min)",
             "activation_max": "\(range.max)",
         ])
+        return (params, tables.fast)
     }
 
     private func int8Params(_ op: Operator, plan: ElementwisePlan, context: EmitContext) throws -> String {
@@ -185,7 +192,8 @@ struct AddSubTables {
     /// 2^(e-1) + zp_out * 2^e for the output right shift e (fast only, else 0).
     var outputRounding: Int
 
-    init(_ r: AddSubRequantization, input1ZeroPoint: Int, input2ZeroPoint: Int, outputZeroPoint: Int, subtract: Bool) {
+    /// `allowFast` false (a test's forced variant) keeps TFLM's requantization where the fast one is exact too.
+    init(_ r: AddSubRequantization, input1ZeroPoint: Int, input2ZeroPoint: Int, outputZeroPoint: Int, subtract: Bool, allowFast: Bool = true) {
         func table(_ zeroPoint: Int, _ q: QuantizedMultiplier, negate: Bool) -> [Int] {
             (0..<256).map { index in
                 let x = Int(Int8(truncatingIfNeeded: index))
@@ -198,7 +206,7 @@ struct AddSubTables {
         let maxRaw = t1.map(abs).max()! + t2.map(abs).max()!
         let e = -r.output.shift
         var rounding = 0
-        var fast = r.output.multiplier > 0 && (1...30).contains(e) && 2 * maxRaw <= Int(Int32.max)
+        var fast = allowFast && r.output.multiplier > 0 && (1...30).contains(e) && 2 * maxRaw <= Int(Int32.max)
         if fast {
             rounding = (1 << (e - 1)) + outputZeroPoint * (1 << e)
             // |SMMLAR result| <= |raw| + |rounding|, and the [raw < 0] correction, in 32 bits.

@@ -50,7 +50,8 @@ public struct FullyConnectedLowering: KernelLowering {
 
     /// The fast int8 kernel (mg_fc_fast.h) takes symmetric weights; the reference kernel the rest.
     private func usesFastKernel(_ g: Geometry) -> Bool {
-        guard g.operands.isQuantized, let q = g.operands.filter.quantization else { return false }
+        guard g.operands.isQuantized, let q = g.operands.filter.quantization,
+              !KernelVariant.isForced(.fullyConnectedS8Reference) else { return false }
         return q.zeroPoints.allSatisfy { $0 == 0 }
     }
 
@@ -72,6 +73,8 @@ public struct FullyConnectedLowering: KernelLowering {
         let groups = groups(g), blocks = (g.outputDepth + 3) / 4
         let own = g.operands.input.byteCount + g.operands.output.byteCount
         let budget = max(ConvolutionSupport.freeArenaBytes(at: op, in: graph), own / 2, 8 + 16)
+        // Forced (tests): the smallest chunks, which widen the row once per output block.
+        if KernelVariant.isForced(.fullyConnectedS8FastChunked) { return Chunking(groups: 1, blocks: 1) }
         if 8 * groups + 16 <= budget {
             return Chunking(groups: groups, blocks: min(blocks, (budget - 8 * groups) / 16))
         }
@@ -112,9 +115,11 @@ public struct FullyConnectedLowering: KernelLowering {
         let used = shared ? [multipliers[0]] : multipliers
         var packed = ConvolutionSupport.packGroupedWeights(weights, rows: g.outputDepth, depth: g.depth, block: 4,
                                                            groupsPerChunk: chunks.groups)
-        var requant = ConvolutionSupport.packedRequantization(used, outputZeroPoint: outputQ.zeroPoint, accumulatorBound: bound)
+        let preferred = KernelVariant.forcedRequantization(.fullyConnected)
+        var requant = ConvolutionSupport.packedRequantization(used, outputZeroPoint: outputQ.zeroPoint, accumulatorBound: bound,
+                                                              preferring: preferred)
         var bias = folded.map { Int32(Int($0) * requant.accumulatorScale) }
-        if let x256 = ConvolutionSupport.x256Requantization(used, outputZeroPoint: outputQ.zeroPoint, accumulatorBound: bound),
+        if preferred ?? .x256 == .x256, let x256 = ConvolutionSupport.x256Requantization(used, outputZeroPoint: outputQ.zeroPoint, accumulatorBound: bound),
            let encoded = ConvolutionSupport.x256Weights(packed) {
             // The kernel's sums are 256 * acc + 127 * (the weights at even positions of each group).
             requant = x256
@@ -133,8 +138,10 @@ public struct FullyConnectedLowering: KernelLowering {
         ])
         let input = context.pointer(operands.inputIndex)
         let output = context.pointer(operands.outputIndex)
+        let variants = [KernelVariant.fastFullyConnected(requant.mode)] + (chunks.groups < groups(g) ? [.fullyConnectedS8FastChunked] : [])
+        try KernelVariant.honour(variants, family: .fullyConnected, label: operands.label)
         return LoweredOperator(kernelHeaders: ["mg_fc_fast.h"],
-                               statements: "mg_fc_s8_fast(&\(params), \(input), \(output), \(context.scratchPointer()));")
+                               statements: "mg_fc_s8_fast(&\(params), \(input), \(output), \(context.scratchPointer()));", variants: variants)
     }
 
     public func lower(_ op: Operator, context: EmitContext) throws -> LoweredOperator {
@@ -171,8 +178,10 @@ public struct FullyConnectedLowering: KernelLowering {
                 "per_channel": requant.perChannel ? "1" : "0",
             ])
             let weights = ConvolutionSupport.constPointer(operands.filterIndex, cType: "int8_t", context: context)
+            try KernelVariant.honour([.fullyConnectedS8Reference], family: .fullyConnected, label: operands.label)
             return LoweredOperator(kernelHeaders: ["mg_fully_connected.h"],
-                                   statements: "mg_fully_connected_s8(&\(params), \(input), \(weights), \(output));")
+                                   statements: "mg_fully_connected_s8(&\(params), \(input), \(weights), \(output));",
+                                   variants: [.fullyConnectedS8Reference])
         }
 
         let range = try ConvolutionSupport.floatActivationLiterals(g.options.activation, label: operands.label)
@@ -182,7 +191,9 @@ public struct FullyConnectedLowering: KernelLowering {
         ])
         let weights = ConvolutionSupport.constPointer(operands.filterIndex, cType: "float", context: context)
         let bias = ConvolutionSupport.constPointer(operands.biasIndex, cType: "float", context: context)
+        try KernelVariant.honour([.fullyConnectedF32], family: .fullyConnected, label: operands.label)
         return LoweredOperator(kernelHeaders: ["mg_fully_connected.h"],
-                               statements: "mg_fully_connected_f32(&\(params), \(input), \(weights), \(bias), \(output));")
+                               statements: "mg_fully_connected_f32(&\(params), \(input), \(weights), \(bias), \(output));",
+                               variants: [.fullyConnectedF32])
     }
 }

@@ -32,7 +32,7 @@ struct SanitizedBatch {
     /// Seconds the program may run before it counts as hung.
     var timeout = 300
 
-    /// Builds and runs the batch. A model the compiler refuses is reported and left out of the
+    /// Builds and runs the batch. Models the compiler refuses are reported and left out of the
     /// next build; a model that fails at run time is reported and the same program goes on with
     /// the model after it, so one bad model hides none of the others. Returns each model's
     /// outputs (by model name) and the failures.
@@ -41,9 +41,11 @@ struct SanitizedBatch {
         var failures: [Failure] = []
         while true {
             switch try compile(batch, in: directory) {
-            case .failure(let culprit, let failure):
-                failures.append(failure)
-                batch.remove(at: culprit)
+            case .failure(let culprits, let log):
+                for i in culprits.sorted() {
+                    failures.append(Failure(model: batch[i].model.name, stage: "compile \(flags)", detail: diagnostics(of: batch[i].model.name, in: log)))
+                }
+                batch = batch.enumerated().filter { !culprits.contains($0.offset) }.map(\.element)
                 if batch.isEmpty { return ([:], failures) }
             case .success(let executable):
                 var outputs: [String: [[UInt8]]] = [:]
@@ -62,7 +64,8 @@ struct SanitizedBatch {
 
     private enum Compiled {
         case success(String)
-        case failure(culprit: Int, Failure)
+        /// The models the compiler's diagnostics point at, and the diagnostics.
+        case failure(culprits: Set<Int>, log: String)
     }
 
     private func compile(_ batch: [Entry], in directory: String) throws -> Compiled {
@@ -75,16 +78,20 @@ struct SanitizedBatch {
         let build = try runProcess(compiler, HostProgram.strictFlags.filter { $0 != "-O2" } + ["-O1"] + Self.sanitizerFlags + flags
                                    + ["-I", directory, main, "-o", executable, "-lm"])
         if build.status == 0 { return .success(executable) }
-        // Name the model whose source the first diagnostic points at.
-        let log = build.standardError
-        let mentions = batch.indices.compactMap { i -> (index: Int, at: String.Index)? in
-            let name = batch[i].model.name
-            let first = [log.range(of: "/\(name).c:"), log.range(of: "/\(name).h:")].compactMap { $0?.lowerBound }.min()
-            return first.map { (i, $0) }
+        // Every model whose sources a diagnostic points at leaves the batch at once (one rebuild, not one per model).
+        let culprits = Set(batch.indices.filter { !diagnostics(of: batch[$0].model.name, in: build.standardError).isEmpty })
+        guard !culprits.isEmpty else { throw Failure(model: "batch", stage: "compile", detail: String(build.standardError.prefix(3000))) }
+        return .failure(culprits: culprits, log: build.standardError)
+    }
+
+    /// The compiler's lines about one model's files (and the lines that follow them), at most 3000 characters.
+    private func diagnostics(of model: String, in log: String) -> String {
+        let lines = log.split(separator: "\n", omittingEmptySubsequences: false)
+        var picked: [Substring] = []
+        for (i, line) in lines.enumerated() where line.contains("/\(model).c:") || line.contains("/\(model).h:") {
+            picked += lines[i..<min(i + 4, lines.count)]
         }
-        guard let culprit = mentions.min(by: { $0.at < $1.at })?.index else { throw Failure(model: "batch", stage: "compile", detail: String(build.standardError.prefix(3000))) }
-        return .failure(culprit: culprit, Failure(model: batch[culprit].model.name, stage: "compile \(flags)",
-                                                  detail: String(build.standardError.prefix(3000))))
+        return String(picked.joined(separator: "\n").prefix(3000))
     }
 
     /// Runs models `first...` of the batch: their outputs, and the first model that failed.
@@ -167,7 +174,7 @@ struct SanitizedBatch {
         for (i, entry) in batch.enumerated() {
             let model = entry.model, m = model.prefix.uppercased()
             let graph = model.graph
-            text += "\nstatic int run_\(i)(const char *dir)\n{\n"
+            text += "\nstatic int run_\(i)(const char *dir)\n{\n    (void)dir; /* unused when the model has no outputs */\n"
             text += "    void *arena = exact(\(m)_ARENA_SIZE);\n"
             for (k, t) in graph.inputs.enumerated() {
                 text += "    void *in\(k) = exact(\(m)_INPUT\(k)_SIZE);\n"

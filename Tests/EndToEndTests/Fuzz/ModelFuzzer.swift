@@ -36,12 +36,15 @@ struct ModelFuzzer {
         var ranPortable = 0
         var ranDSP = 0
         var findings: [String] = []
+        /// Seconds spent in import and compile, and in building and running the C.
+        var compileSeconds = 0.0, sanitizerSeconds = 0.0
 
         var description: String {
             let kinds = refused.sorted { $0.key.rawValue < $1.key.rawValue }.map { "\($0.value) \($0.key.rawValue)" }.joined(separator: ", ")
             return "model fuzz, seed \(seed): \(mutants) mutants: \(refused.values.reduce(0, +)) refused with a clear error (\(kinds)); "
                 + "\(built) built (\(distinct) distinct programs); \(ranPortable + ranDSP) ran under ASan+UBSan "
-                + "(\(ranPortable) portable, \(ranDSP) DSP-emulated), \(tooLargeToRun) too large to run; \(findings.count) findings"
+                + "(\(ranPortable) portable, \(ranDSP) DSP-emulated), \(tooLargeToRun) too large to run; \(findings.count) findings; "
+                + "\(Int(compileSeconds)) s in import and compile, \(Int(sanitizerSeconds)) s building and running C"
         }
     }
 
@@ -135,6 +138,8 @@ struct ModelFuzzer {
 
         func runBatch() throws {
             guard !pending.isEmpty else { return }
+            let start = Date()
+            defer { summary.sanitizerSeconds += Date().timeIntervalSince(start) }
             let dsp = batches % 2 == 1
             batches += 1
             let directory = try TestPaths.temporaryDirectory("fuzz")
@@ -151,12 +156,16 @@ struct ModelFuzzer {
         }
 
         for index in configuration.first..<(configuration.first + configuration.mutants) {
+            TrapReporter.set("mutant \(index) of seed \(configuration.seed) (while making it)")
             let (label, bytes, mutations) = mutant(index)
             let description = "mutant \(index) of seed \(configuration.seed) (\(label): \(mutations.joined(separator: "; ")))"
             TrapReporter.set(description)
             summary.mutants += 1
             let name = "fz\(index)"
-            guard let outcome = Self.withinBudget(configuration.budget, { Self.importAndCompile(bytes, name: name, kernels: kernels) }) else {
+            let start = Date()
+            let outcome = Self.withinBudget(configuration.budget) { Self.importAndCompile(bytes, name: name, kernels: kernels) }
+            summary.compileSeconds += Date().timeIntervalSince(start)
+            guard let outcome else {
                 finding("\(description): import and compile took over \(configuration.budget) s", bytes, index)
                 break  // the stuck thread keeps a core busy: stop here
             }

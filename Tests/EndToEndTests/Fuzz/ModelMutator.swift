@@ -32,32 +32,36 @@ struct ModelMutator {
     static let int32s: [Int32] = [0, -1, 1, 2, 3, 4, 7, 100, 1000, 65536, .max, .min]
     static let bytes: [UInt8] = [0, 1, 2, 3, 4, 5, 6, 7, 127, 128, 255]
 
-    /// A mutant with 1 to 3 mutations, and what each did.
+    /// A mutant with 1 to 3 mutations, and what each did. A truncation comes last, so the sites
+    /// the other mutations change are still in the file.
     func mutant(_ rng: inout SplitMix64) -> (bytes: [UInt8], mutations: [String]) {
         var out = seed
         var notes: [String] = []
+        var truncation: Int?
         for _ in 0..<(1 + rng.next(below: 3)) {
             if map.sites.isEmpty || rng.next(below: 10) == 0 {
-                notes.append(byteLevel(&out, &rng))
+                if rng.next(below: 4) == 0 {
+                    truncation = min(truncation ?? .max, rng.next(below: max(seed.count, 1)))
+                } else {
+                    notes.append(flipBytes(&out, &rng))
+                }
             } else {
                 notes.append(structural(&out, map.sites[rng.next(below: map.sites.count)], &rng))
             }
+        }
+        if let truncation, truncation < out.count {
+            out.removeSubrange(truncation...)
+            notes.append("truncated to \(truncation) bytes")
         }
         return (out, notes)
     }
 
     // MARK: byte level
 
-    private func byteLevel(_ out: inout [UInt8], _ rng: inout SplitMix64) -> String {
-        guard !out.isEmpty else { return "nothing to change in an empty file" }
-        if rng.next(below: 4) == 0 {
-            let length = rng.next(below: out.count)
-            out.removeSubrange(length...)
-            return "truncated to \(length) bytes"
-        }
-        let flips = 1 + rng.next(below: 8)
+    private func flipBytes(_ out: inout [UInt8], _ rng: inout SplitMix64) -> String {
+        guard !out.isEmpty else { return "nothing to flip in an empty file" }
         var at: [Int] = []
-        for _ in 0..<flips {
+        for _ in 0..<(1 + rng.next(below: 8)) {
             let p = rng.next(below: out.count)
             out[p] ^= UInt8(truncatingIfNeeded: 1 + rng.next(below: 255))
             at.append(p)

@@ -130,6 +130,8 @@ struct ModelFuzzer {
 
         func finding(_ text: String, _ bytes: [UInt8], _ index: Int) {
             summary.findings.append(text)
+            // Printed at once too: a later trap ends the process before the summary.
+            FileHandle.standardError.write(Data("model fuzz finding: \(text)\n".utf8))
             if let directory = configuration.saveDirectory {
                 try? FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
                 _ = FileManager.default.createFile(atPath: directory + "/mutant_\(configuration.seed)_\(index).tflite", contents: Data(bytes))

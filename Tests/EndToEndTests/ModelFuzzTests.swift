@@ -22,8 +22,11 @@ final class ModelFuzzTests: XCTestCase {
         print(summary)
         XCTAssertEqual(summary.mutants, configuration.mutants)
         XCTAssert(summary.findings.isEmpty, "\(summary.findings.count) findings:\n" + summary.findings.joined(separator: "\n\n"))
-        // The run must reach the sanitizers, or it checks only the importer.
-        XCTAssertGreaterThan(summary.ranPortable, 0)
-        XCTAssertGreaterThan(summary.ranDSP, 0)
+        // A full run must reach the sanitizers on both kernel paths, or it checks only the importer
+        // (a replay of one or a few mutants need not).
+        if configuration.mutants >= 1000 {
+            XCTAssertGreaterThan(summary.ranPortable, 0)
+            XCTAssertGreaterThan(summary.ranDSP, 0)
+        }
     }
 }

@@ -4,8 +4,8 @@ import MicrogenIR
 @testable import MicrogenHost
 @testable import MicrogenProject
 
-/// The generated C of every one-operator fixture (Tests/Fixtures/ops) and of the keyword-spotting
-/// example runs under AddressSanitizer and UndefinedBehaviorSanitizer, on the portable kernels and
+/// The generated C of every one-operator fixture (Tests/Fixtures/ops), of the keyword-spotting
+/// example and of the MLPerf Tiny models (models/mlperf) runs under AddressSanitizer and UndefinedBehaviorSanitizer, on the portable kernels and
 /// on the SIMD kernels through their C emulation (MG_USE_DSP=1), with the arena, inputs and
 /// outputs allocated at exactly their planned sizes between ASan's guard zones, and every output
 /// matches its committed TensorFlow Lite Micro reference (int8 bit for bit, float32 within
@@ -18,7 +18,7 @@ final class SanitizerRunTests: XCTestCase {
         var expected: String
     }
 
-    /// Every fixture directory and the kws example, each with its inputs and reference output.
+    /// Every fixture directory, the kws example and the MLPerf models, each with its inputs and reference output.
     private func cases() throws -> [Case] {
         let fm = FileManager.default
         let ops = TestPaths.fixtures + "/ops"
@@ -33,12 +33,18 @@ final class SanitizerRunTests: XCTestCase {
         }
         let kws = TestPaths.repository + "/examples/kws"
         cases.append(Case(label: "kws", model: kws + "/kws_ref_model.tflite", inputs: [kws + "/input0.npy"], expected: kws + "/expected0.npy"))
+        // The MLPerf Tiny models, int8 and float (kws_ref_model_float32 is a hybrid model microgen refuses).
+        for model in ["kws_ref_model", "vww_96_int8", "vww_96_float", "pretrainedResnet_quant", "pretrainedResnet", "ad01_int8", "ad01_fp32"] {
+            let vectors = TestPaths.models + "/vectors/\(model)"
+            cases.append(Case(label: model, model: TestPaths.models + "/\(model).tflite", inputs: [vectors + "/case0_input0.npy"],
+                              expected: vectors + "/case0_output0.npy"))
+        }
         return cases
     }
 
     func testEveryFixtureAndExampleRunsCleanUnderSanitizers() throws {
         let cases = try cases()
-        XCTAssertGreaterThan(cases.count, 150, "the fixtures are missing: run tools/refgen/make_op_fixtures.py")
+        XCTAssertGreaterThan(cases.count, 157, "the fixtures are missing: run tools/refgen/make_op_fixtures.py")
         var entries: [SanitizedBatch.Entry] = []
         var expected: [String: (label: String, output: NpyArray)] = [:]
         for (i, c) in cases.enumerated() {

@@ -4,21 +4,25 @@ import Foundation
 /// (templates/ports/cortex-m/mg_startup.c): after main returns, or after a fault report, with
 /// status 128 + the exception number. An out-of-band line (see `OutOfBandLineScanner`):
 ///
-///     }MG-EXIT 131
+///     }MG-EXIT STATUS=0x00000083
 ///
+/// The status is in hex, the way the fault line writes its registers, so the firmware carries no
+/// decimal formatting code.
 /// Under QEMU the firmware then requests a system reset, and QEMU, run with `-no-reboot`, exits
 /// with status 0 whatever the firmware's: this line is where the status travels.
 public struct ExitRecord: Sendable, Equatable, CustomStringConvertible {
     public static let marker = "MG-EXIT "
+    static let statusField = "STATUS=0x"
 
     /// What the firmware passed to mg_exit.
     public var status: Int32
 
     /// Parses the line from its marker on. Nil when it is not a record.
     public init?(line: String) {
-        guard line.hasPrefix(Self.marker),
-              let status = Int32(line.dropFirst(Self.marker.count).trimmingCharacters(in: .whitespaces)) else { return nil }
-        self.status = status
+        let field = line.dropFirst(Self.marker.count).trimmingCharacters(in: .whitespaces)
+        guard line.hasPrefix(Self.marker), field.hasPrefix(Self.statusField),
+              let bits = UInt32(field.dropFirst(Self.statusField.count), radix: 16) else { return nil }
+        self.status = Int32(bitPattern: bits)
     }
 
     public init(status: Int32) {

@@ -40,7 +40,7 @@ final class QemuCommandTests: XCTestCase {
     /// An out-of-band line (fault report, end-of-run record) starts with 0x7D followed by "MG-";
     /// a frame sends 0x7D only as an escape, so the same text inside a frame is never taken for one.
     func testOutOfBandLinesAreNotFoundInsideFrames() {
-        let text = Array("\r\n}MG-FAULT HardFault IPSR=0x00000003\r\n\r\n}MG-EXIT 131\r\n".utf8)
+        let text = Array("\r\n}MG-FAULT HardFault IPSR=0x00000003\r\n\r\n}MG-EXIT STATUS=0x00000083\r\n".utf8)
         var faults = FaultLineScanner()
         var exits = ExitRecordScanner()
         for type: UInt8 in [0x81, 0x87, 0xFF] {
@@ -57,7 +57,7 @@ final class QemuCommandTests: XCTestCase {
         for byte in text { bare.feed([byte]) }
         XCTAssertEqual(bare.record, ExitRecord(status: 131))
         XCTAssertEqual(bare.record?.exception, 3)
-        XCTAssertEqual(ExitRecord.find(in: Array("\r\n}MG-EXIT -2\r\n".utf8))?.status, -2)
-        XCTAssertNil(ExitRecord.find(in: Array("\r\nMG-EXIT 0\r\n".utf8)), "no lead byte, no record")
+        XCTAssertEqual(ExitRecord.find(in: Array("\r\n}MG-EXIT STATUS=0xFFFFFFFE\r\n".utf8))?.status, -2)
+        XCTAssertNil(ExitRecord.find(in: Array("\r\nMG-EXIT STATUS=0x00000000\r\n".utf8)), "no lead byte, no record")
     }
 }

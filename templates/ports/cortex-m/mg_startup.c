@@ -228,7 +228,7 @@ void mg_fault_report(const uint32_t *frame, uint32_t exc_return)
     mg_exit(128 + (int)ipsr);
 }
 
-/* Writes the end-of-run record "}MG-EXIT <status>" (the host's ExitRecord) and stops. Under
+/* Writes the end-of-run record "}MG-EXIT STATUS=0x<status>" (the host's ExitRecord) and stops. Under
  * QEMU it then requests a system reset (AIRCR SYSRESETREQ; reachable from the secure state of
  * the M33 and M55 boards too), which ends QEMU: microgen runs it with -no-reboot and without
  * semihosting, so the firmware has no way to the host's shell or files, and the status travels
@@ -236,16 +236,9 @@ void mg_fault_report(const uint32_t *frame, uint32_t exc_return)
  * again. */
 void mg_exit(int status)
 {
-    char digits[12];
-    int count = 0;
-    uint32_t magnitude = status < 0 ? 0u - (uint32_t)status : (uint32_t)status;
-    do {
-        digits[count++] = (char)('0' + magnitude % 10u);
-        magnitude /= 10u;
-    } while (magnitude != 0);
-    put_text("\r\n" OUT_OF_BAND "MG-EXIT ");
-    if (status < 0) put_text("-");
-    while (count > 0) mg_uart_write_byte((uint8_t)digits[--count]);
+    /* In hex through put_field, as the fault line writes its registers: no decimal code to carry. */
+    put_text("\r\n" OUT_OF_BAND "MG-EXIT");
+    put_field("STATUS", (uint32_t)status);
     put_text("\r\n");
     mg_uart_flush();
 #if MG_QEMU

@@ -32,21 +32,42 @@ public final class DeviceConnection {
             self.flash = flash
             self.buildDirectory = buildDirectory
         }
+
+        /// The board these options name (nil for the host), once they are known to go together.
+        /// Called before anything is compiled or built, so that a wrong combination is refused at
+        /// once rather than after minutes of make.
+        public func checkedBoard() throws -> Board? {
+            if flash && port == nil {
+                throw MicrogenError(.invalidArgument, "--flash programs a real board that is then reached on --port: give --port too")
+            }
+            if board == "host" {
+                guard port == nil else {
+                    throw MicrogenError(.invalidArgument, "--port is for a real board; --board host runs a native program on this machine")
+                }
+                return nil
+            }
+            let resolved = try BoardCatalog.named(board)
+            if port != nil {
+                try SerialTransport.speed(baudRate)
+                if flash && resolved.flash == nil {
+                    throw MicrogenError(.invalidArgument, "board \(resolved.name) has no flash tool in its board file (make flash has nothing to run): drop --flash")
+                }
+            } else if resolved.qemu == nil {
+                throw MicrogenError(.invalidArgument, "board \(resolved.name) is real hardware, not emulated by QEMU: give --port with its serial device")
+            }
+            return resolved
+        }
     }
 
     public init(model: CompiledModel, options: Options, progress: ProgressLine = ProgressLine()) throws {
         self.model = model
         self.boardName = options.board
         let transport: any Transport
-        if options.board == "host" {
-            board = nil
-            firmwareSize = nil
-            progress.step("compiling \(model.name) for the host")
-            let firmware = try HostFirmware.build(model, in: options.buildDirectory)
-            transport = try ProcessTransport(executable: firmware.executable, name: "the host program for \(model.name)")
-        } else {
-            let board = try BoardCatalog.named(options.board)
+        if let board = try options.checkedBoard() {
             self.board = board
+            if options.port == nil && !QemuCommand.isInstalled {
+                throw MicrogenError(.toolchain, "\(QemuCommand.program) is not installed; QEMU is needed to run emulated boards (apt-get install qemu-system-arm)")
+            }
             let project = try ProjectEmitter.emit(model: model, board: board, to: options.buildDirectory)
             progress.step("building the \(board.name) firmware with make")
             let build = try ProjectBuilder.build(project)
@@ -64,6 +85,12 @@ public final class DeviceConnection {
                 progress.step("starting \(board.name) in QEMU")
                 transport = try QemuTransport(board: board, kernel: build.elfPath)
             }
+        } else {
+            board = nil
+            firmwareSize = nil
+            progress.step("compiling \(model.name) for the host")
+            let firmware = try HostFirmware.build(model, in: options.buildDirectory)
+            transport = try ProcessTransport(executable: firmware.executable, name: "the host program for \(model.name)")
         }
         session = DeviceSession(transport: transport)
         do {

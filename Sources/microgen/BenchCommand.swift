@@ -36,6 +36,18 @@ struct BenchCommand: ParsableCommand {
     @Option(help: "Also write the table as Markdown to this file (BENCHMARKS.md).")
     var markdown: String?
 
+    /// Every board is checked before the first model is built for the first of them.
+    func validate() throws {
+        let names = boards.split(separator: ",").map(String.init)
+        guard !names.isEmpty else { throw ValidationError("--boards names no board") }
+        for name in names {
+            let board = try asUsageError { try BoardCatalog.named(name) }
+            guard board.qemu != nil else {
+                throw ValidationError("bench runs on emulated boards, and \(board.name) is real hardware: time it with microgen profile --board \(board.name) --port ...")
+            }
+        }
+    }
+
     func run() throws {
         try reportingErrors {
             let directory = try modelsDirectory ?? (Resources.home() + "/models/mlperf")

@@ -89,6 +89,12 @@ struct BuildCommand: ParsableCommand {
             }
             if stackSize == "measure" && noMake { throw ValidationError("--stack-size measure runs the firmware: drop --no-make") }
         }
+        if let board {
+            let resolved = try asUsageError { try BoardCatalog.named(board) }
+            if stackSize == "measure" && resolved.qemu == nil {
+                throw ValidationError("--stack-size measure runs the firmware under QEMU, which does not emulate \(resolved.name): give --stack-size N (bytes), from microgen profile on the board or a build for its emulated core")
+            }
+        }
     }
 
     /// report.json's text. JSON has no NaN or infinity: import refuses non-finite scales, so a
@@ -104,6 +110,9 @@ struct BuildCommand: ParsableCommand {
     func run() throws {
         try reportingErrors {
             let progress = ProgressLine()
+            if stackSize == "measure" && !QemuCommand.isInstalled {
+                throw MicrogenError(.toolchain, "--stack-size measure runs the firmware under QEMU, and \(QemuCommand.program) is not installed (apt-get install qemu-system-arm)")
+            }
             progress.step("compiling \(model)")
             let compiled = try ModelBuilder.compile(path: model, name: name, keepInputs: keepInputs)
             var report = BuildReport(model: compiled, source: model)
@@ -118,9 +127,6 @@ struct BuildCommand: ParsableCommand {
             if let boardName = board {
                 var board = try BoardCatalog.named(boardName)
                 if let stackSize, let bytes = Int(stackSize) { board.stackSize = bytes }
-                if stackSize == "measure" && board.qemu == nil {
-                    throw MicrogenError(.invalidArgument, "--stack-size measure runs the firmware under QEMU, which does not emulate \(board.name): give --stack-size N (bytes), from microgen profile on the board or a build for its emulated core")
-                }
                 var project = try ProjectEmitter.emit(model: compiled, board: board, to: output)
                 if !noMake {
                     progress.step("building the \(board.name) firmware with make")

@@ -26,6 +26,15 @@ struct DeviceOptions: ParsableArguments {
     @Flag(help: "Keep the inputs intact through a run (costs their RAM), so --runs N uploads them once instead of before every run: worth it over a slow serial line.")
     var keepInputs: Bool = false
 
+    /// Refuses a board and options that do not go together before anything is compiled or built.
+    func validate() throws {
+        _ = try asUsageError { try connectionOptions(buildDirectory: "").checkedBoard() }
+    }
+
+    private func connectionOptions(buildDirectory: String) -> DeviceConnection.Options {
+        .init(board: board, port: port, baudRate: baud, flash: flash, buildDirectory: buildDirectory)
+    }
+
     /// Opens the connection, cleaning the temporary build directory when `body` is done.
     func withConnection<T>(model path: String, progress: ProgressLine, _ body: (DeviceConnection) throws -> T) throws -> T {
         progress.step("compiling \(path)")
@@ -33,7 +42,7 @@ struct DeviceOptions: ParsableArguments {
         let fm = FileManager.default
         let directory = buildDir ?? fm.temporaryDirectory.appendingPathComponent("microgen-\(board)-\(UUID().uuidString)").path
         defer { if buildDir == nil { try? fm.removeItem(atPath: directory) } }
-        let connection = try DeviceConnection(model: compiled, options: .init(board: board, port: port, baudRate: baud, flash: flash, buildDirectory: directory), progress: progress)
+        let connection = try DeviceConnection(model: compiled, options: connectionOptions(buildDirectory: directory), progress: progress)
         defer { connection.close() }
         return try body(connection)
     }

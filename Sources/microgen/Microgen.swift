@@ -35,6 +35,16 @@ func reportingErrors(_ body: () throws -> Void) throws {
     }
 }
 
+/// Runs a check from a `validate()`: an invalid argument becomes a usage error (exit status 64,
+/// with the usage line), raised before the command compiles or builds anything.
+func asUsageError<T>(_ body: () throws -> T) throws -> T {
+    do {
+        return try body()
+    } catch let error as MicrogenError where error.kind == .invalidArgument {
+        throw ValidationError(error.message)
+    }
+}
+
 /// Prints a line to stderr (progress and notes), keeping stdout for results.
 func note(_ text: String) {
     FileHandle.standardError.write(Data((UntrustedText.terminalLines(text) + "\n").utf8))

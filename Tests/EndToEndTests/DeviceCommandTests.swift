@@ -92,13 +92,46 @@ final class DeviceCommandTests: XCTestCase {
         XCTAssertEqual(csv.standardOutput.split(separator: "\n").count, 12, csv.standardOutput)
     }
 
+    /// Usage errors (status 64), refused before the firmware is built: the build directory is never made.
     func testUnknownBoardAndRealBoardWithoutPortAreClearErrors() throws {
+        let scratch = try TestPaths.temporaryDirectory("board-errors")
+        defer { try? FileManager.default.removeItem(atPath: scratch) }
         let model = TestPaths.models + "/ad01_int8.tflite", input = TestPaths.models + "/vectors/ad01_int8/case0_input0.npy"
-        let unknown = try microgen(["run", model, "--board", "cortex-m99", "--input", input])
-        XCTAssertEqual(unknown.status, 1)
+        let firmware = scratch + "/firmware"
+        let unknown = try microgen(["run", model, "--board", "cortex-m99", "--input", input, "--build-dir", firmware])
+        XCTAssertEqual(unknown.status, 64, unknown.standardError)
         XCTAssertTrue(unknown.standardError.contains("cortex-m7"), "the error should list the known boards: \(unknown.standardError)")
-        let real = try microgen(["run", model, "--board", "nucleo-h743zi", "--input", input])
-        XCTAssertEqual(real.status, 1)
+        let real = try microgen(["run", model, "--board", "nucleo-h743zi", "--input", input, "--build-dir", firmware])
+        XCTAssertEqual(real.status, 64, real.standardError)
         XCTAssertTrue(real.standardError.contains("--port"), real.standardError)
+        XCTAssertFalse(FileManager.default.fileExists(atPath: firmware), "no firmware was built")
+    }
+
+    /// Every option combination that cannot work is a usage error before anything is read,
+    /// compiled or built: the model file does not even exist (the refusal does not mention it),
+    /// and neither the build directory nor the output directory appears.
+    func testArgumentsAreCheckedBeforeTheModelIsReadOrMakeRuns() throws {
+        let scratch = try TestPaths.temporaryDirectory("early-refusals")
+        defer { try? FileManager.default.removeItem(atPath: scratch) }
+        let model = scratch + "/absent.tflite", firmware = scratch + "/firmware"
+        let cases: [(arguments: [String], phrase: String)] = [
+            (["run", model, "--board", "nucleo-h743zi", "--build-dir", firmware], "give --port"),
+            (["profile", model, "--board", "stm32f746g-disco", "--build-dir", firmware], "give --port"),
+            (["run", model, "--board", "cortex-m7", "--flash", "--build-dir", firmware], "give --port too"),
+            (["profile", model, "--board", "cortex-m7", "--port", "/dev/null", "--flash", "--build-dir", firmware], "no flash tool"),
+            (["run", model, "--board", "host", "--port", "/dev/null", "--build-dir", firmware], "--board host"),
+            (["run", model, "--board", "nucleo-h743zi", "--port", "/dev/null", "--baud", "1000", "--build-dir", firmware], "not a standard rate"),
+            (["build", model, "--board", "nucleo-h743zi", "--stack-size", "measure", "--output", firmware], "does not emulate"),
+            (["build", model, "--board", "cortex-m99", "--output", firmware], "unknown board"),
+            (["bench", "--boards", "cortex-m7,nrf52840dk"], "real hardware"),
+        ]
+        for (arguments, phrase) in cases {
+            let result = try microgen(arguments)
+            XCTAssertEqual(result.status, 64, "\(arguments): \(result.standardError)")
+            XCTAssertTrue(result.standardError.contains(phrase), "\(arguments): '\(phrase)' not in \(result.standardError)")
+            XCTAssertFalse(result.standardError.contains("absent.tflite"), "\(arguments): refused only after reading the model")
+            XCTAssertTrue(result.standardOutput.isEmpty, "\(arguments): \(result.standardOutput)")
+            XCTAssertFalse(FileManager.default.fileExists(atPath: firmware), "\(arguments): wrote \(firmware)")
+        }
     }
 }

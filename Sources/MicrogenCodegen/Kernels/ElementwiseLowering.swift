@@ -50,7 +50,7 @@ public struct ElementwiseLowering: KernelLowering {
         }
         let params: String
         if plan.isInt8 {
-            params = try int8Params(op, plan: plan, context: context)
+            params = try mulParams(op, plan: plan, context: context)
         } else {
             let range = try floatActivationRange(plan.activation)
             params = context.constantStruct("params", type: "mg_binary_f32_params", fields: [
@@ -111,25 +111,10 @@ public struct ElementwiseLowering: KernelLowering {
         return (params, tables.fast)
     }
 
-    private func int8Params(_ op: Operator, plan: ElementwisePlan, context: EmitContext) throws -> String {
+    /// The `mg_mul_s8_params` of an int8 MUL.
+    private func mulParams(_ op: Operator, plan: ElementwisePlan, context: EmitContext) throws -> String {
         let range = try quantizedActivationRange(plan.activation, scale: plan.outputScale, zeroPoint: plan.outputZeroPoint)
         switch plan.requantization {
-        case .addSub(let r):
-            return context.constantStruct("params", type: "mg_addsub_s8_params", fields: [
-                "shape": plan.broadcast.cInitializer,
-                "input1_offset": "\(-plan.input1ZeroPoint)",
-                "input1_multiplier": CWriter.integerLiteral(r.input1.multiplier, cType: "int32_t"),
-                "input1_shift": "\(r.input1.shift)",
-                "input2_offset": "\(-plan.input2ZeroPoint)",
-                "input2_multiplier": CWriter.integerLiteral(r.input2.multiplier, cType: "int32_t"),
-                "input2_shift": "\(r.input2.shift)",
-                "output_multiplier": CWriter.integerLiteral(r.output.multiplier, cType: "int32_t"),
-                "output_shift": "\(r.output.shift)",
-                "output_offset": "\(plan.outputZeroPoint)",
-                "left_shift": "\(AddSubRequantization.leftShift)",
-                "activation_min": "\(range.min)",
-                "activation_max": "\(range.max)",
-            ])
         case .mul(let m):
             return context.constantStruct("params", type: "mg_mul_s8_params", fields: [
                 "shape": plan.broadcast.cInitializer,
@@ -141,8 +126,9 @@ public struct ElementwiseLowering: KernelLowering {
                 "activation_min": "\(range.min)",
                 "activation_max": "\(range.max)",
             ])
-        case .none:
-            throw MicrogenError(.unsupported, "\(op.kind.rawValue): internal error, int8 operator without requantization")
+        case .none, .addSub:
+            // ADD and SUB go through lowerAddSubTables.
+            throw MicrogenError(.unsupported, "\(op.kind.rawValue): internal error, int8 operator without MUL requantization")
         }
     }
 }

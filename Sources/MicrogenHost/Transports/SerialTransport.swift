@@ -20,13 +20,20 @@ public final class SerialTransport: Transport {
     /// The rates this driver can set, from the standard termios table.
     public static let standardBaudRates: [Int] = speeds.map(\.rate)
 
+    /// The termios speed of `baudRate`, or a refusal naming the rates this driver can set.
+    @discardableResult
+    public static func speed(_ baudRate: Int) throws -> speed_t {
+        guard let speed = speeds.first(where: { $0.rate == baudRate })?.speed else {
+            throw MicrogenError(.invalidArgument, "\(baudRate) baud is not a standard rate; use one of \(standardBaudRates.map(String.init).joined(separator: ", "))")
+        }
+        return speed
+    }
+
     /// Opens `path`, discards anything already buffered and switches the line to raw 8N1 at
     /// `baudRate`. Throws a `MicrogenError` that says what to do about a missing port, a
     /// permission problem, a busy port or an unsupported rate.
     public init(path: String, baudRate: Int = 115_200) throws {
-        guard let speed = SerialTransport.speeds.first(where: { $0.rate == baudRate })?.speed else {
-            throw MicrogenError(.invalidArgument, "\(baudRate) baud is not a standard rate; use one of \(SerialTransport.standardBaudRates.map(String.init).joined(separator: ", "))")
-        }
+        let speed = try SerialTransport.speed(baudRate)
         self.path = path
         self.baudRate = baudRate
         // Non-blocking: opening must not wait for carrier detect, and reads are paced by poll(2).

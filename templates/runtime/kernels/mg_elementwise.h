@@ -38,22 +38,6 @@ typedef struct {
 
 typedef struct {
     mg_broadcast_shape shape;
-    int32_t input1_offset; /* -zero_point of input 1 */
-    int32_t input1_multiplier;
-    int32_t input1_shift; /* <= 0 */
-    int32_t input2_offset;
-    int32_t input2_multiplier;
-    int32_t input2_shift;
-    int32_t output_multiplier;
-    int32_t output_shift;
-    int32_t output_offset; /* +zero_point of the output */
-    int32_t left_shift;    /* headroom before rescaling: 20 for int8 */
-    int32_t activation_min;
-    int32_t activation_max;
-} mg_addsub_s8_params;
-
-typedef struct {
-    mg_broadcast_shape shape;
     int32_t input1_offset;
     int32_t input2_offset;
     int32_t output_multiplier;
@@ -62,47 +46,6 @@ typedef struct {
     int32_t activation_min;
     int32_t activation_max;
 } mg_mul_s8_params;
-
-/* One input of ADD/SUB brought to the common scale (TFLM: offset, shift left, then a
- * multiplier below one). */
-static inline int32_t mg_addsub_s8_rescale(int8_t x, int32_t offset, int32_t left_shift,
-                                           int32_t multiplier, int32_t shift)
-{
-    int32_t shifted = (offset + (int32_t)x) * ((int32_t)1 << left_shift);
-    return mg_multiply_by_quantized_multiplier_smaller_than_one(shifted, multiplier, shift);
-}
-
-static inline int8_t mg_addsub_s8_finish(const mg_addsub_s8_params *p, int32_t raw)
-{
-    int32_t out = mg_multiply_by_quantized_multiplier_smaller_than_one(raw, p->output_multiplier,
-                                                                       p->output_shift) +
-                  p->output_offset;
-    return mg_clamp_s8(out, p->activation_min, p->activation_max);
-}
-
-static inline void mg_add_s8_row(const mg_addsub_s8_params *p, const int8_t *a, int32_t a_step,
-                                 const int8_t *b, int32_t b_step, int8_t *out, int32_t n)
-{
-    for (int32_t i = 0; i < n; ++i) {
-        int32_t x = mg_addsub_s8_rescale(a[i * a_step], p->input1_offset, p->left_shift,
-                                         p->input1_multiplier, p->input1_shift);
-        int32_t y = mg_addsub_s8_rescale(b[i * b_step], p->input2_offset, p->left_shift,
-                                         p->input2_multiplier, p->input2_shift);
-        out[i] = mg_addsub_s8_finish(p, x + y);
-    }
-}
-
-static inline void mg_sub_s8_row(const mg_addsub_s8_params *p, const int8_t *a, int32_t a_step,
-                                 const int8_t *b, int32_t b_step, int8_t *out, int32_t n)
-{
-    for (int32_t i = 0; i < n; ++i) {
-        int32_t x = mg_addsub_s8_rescale(a[i * a_step], p->input1_offset, p->left_shift,
-                                         p->input1_multiplier, p->input1_shift);
-        int32_t y = mg_addsub_s8_rescale(b[i * b_step], p->input2_offset, p->left_shift,
-                                         p->input2_multiplier, p->input2_shift);
-        out[i] = mg_addsub_s8_finish(p, x - y);
-    }
-}
 
 static inline void mg_mul_s8_row(const mg_mul_s8_params *p, const int8_t *a, int32_t a_step,
                                  const int8_t *b, int32_t b_step, int8_t *out, int32_t n)
@@ -137,34 +80,10 @@ static inline void mg_broadcast_s8(const mg_broadcast_shape *s, const void *para
     }
 }
 
-static inline void mg_add_s8_row_any(const void *p, const int8_t *a, int32_t as, const int8_t *b, int32_t bs,
-                                     int8_t *out, int32_t n)
-{
-    mg_add_s8_row((const mg_addsub_s8_params *)p, a, as, b, bs, out, n);
-}
-
-static inline void mg_sub_s8_row_any(const void *p, const int8_t *a, int32_t as, const int8_t *b, int32_t bs,
-                                     int8_t *out, int32_t n)
-{
-    mg_sub_s8_row((const mg_addsub_s8_params *)p, a, as, b, bs, out, n);
-}
-
 static inline void mg_mul_s8_row_any(const void *p, const int8_t *a, int32_t as, const int8_t *b, int32_t bs,
                                      int8_t *out, int32_t n)
 {
     mg_mul_s8_row((const mg_mul_s8_params *)p, a, as, b, bs, out, n);
-}
-
-static inline void mg_add_s8(const mg_addsub_s8_params *p, const int8_t *input1, const int8_t *input2,
-                             int8_t *output)
-{
-    mg_broadcast_s8(&p->shape, p, mg_add_s8_row_any, input1, input2, output);
-}
-
-static inline void mg_sub_s8(const mg_addsub_s8_params *p, const int8_t *input1, const int8_t *input2,
-                             int8_t *output)
-{
-    mg_broadcast_s8(&p->shape, p, mg_sub_s8_row_any, input1, input2, output);
 }
 
 static inline void mg_mul_s8(const mg_mul_s8_params *p, const int8_t *input1, const int8_t *input2,
